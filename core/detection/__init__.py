@@ -1,0 +1,1 @@
+"""Face detectors: the bundled MTCNN and, when a local pack exists, insightface."""

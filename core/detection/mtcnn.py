@@ -1,0 +1,443 @@
+"""The bundled face detector: MTCNN (Zhang et al., 2016), written for Patchwise.
+
+MTCNN is a cascade of three small CNNs:
+
+1. P-Net scans an image pyramid (fully convolutional: a 12x12 window with a
+   stride of 2 at every scale) and proposes candidate boxes;
+2. R-Net re-scores 24x24 crops of the surviving candidates and refines them;
+3. O-Net re-scores 48x48 crops, refines the boxes again and places five
+   landmarks.
+
+Between the stages, candidates are thresholded (0.6, 0.7, 0.7 by default),
+merged by non-maximum suppression, moved by the predicted box regression and
+made square.
+
+The weights come from ``resources/models/mtcnn.safetensors`` only (made by
+``tools/convert_mtcnn.py`` from the facenet-pytorch 2.6.0 wheel; they are the
+original MTCNN Caffe models, converted). Facts about these weights, checked
+on real photographs:
+
+* input is RGB, NCHW, scaled as ``(x - 127.5) * 0.0078125``, and the image is
+  fed in its natural orientation (not transposed, unlike the original MATLAB
+  and TensorFlow ports);
+* the dense layers of R-Net and O-Net expect the last feature map flattened
+  in (W, H, C) order, a leftover of the transposed original;
+* the box regression is (dx1, dy1, dx2, dy2) in units of the box size;
+* O-Net's landmark output is x1..x5 followed by y1..y5, relative to the
+  O-Net input box, in the order left eye, right eye, nose, left mouth
+  corner, right mouth corner, where "left" is image-left (the subject's
+  right). That is the order of insightface's ``arcface_dst`` template.
+
+Large photos: when the longer side of the image exceeds ``max_side`` pixels
+(1600 by default; ``None`` or 0 turns it off), detection runs on a copy
+downscaled (area interpolation) so that its longer side is ``max_side``, and
+boxes and landmarks are mapped back to the original pixel coordinates. The
+results are then in original coordinates, but the smallest face found is
+``min_face_size`` pixels in the *downscaled* copy, i.e. larger in the
+original (e.g. 20 px becomes 48 px on a 3840 px wide photo). The pyramid's
+cost grows with the pixel count, so this keeps a 24-megapixel photo from
+taking many seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from core.detection.detected_face import DetectedFace, sort_by_size
+from core.errors import DetectorUnavailableError, PatchwiseError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_WEIGHTS = REPO_ROOT / "resources" / "models" / "mtcnn.safetensors"
+
+
+# ---------------------------------------------------------------------------
+# The three networks. Parameter names match the converted state dicts.
+# ---------------------------------------------------------------------------
+
+
+def _flatten_whc(x: torch.Tensor) -> torch.Tensor:
+    """Flatten an NCHW map in (W, H, C) order, as the dense layers were trained."""
+    return x.permute(0, 3, 2, 1).reshape(x.shape[0], -1)
+
+
+class PNet(nn.Module):
+    """Proposal network: fully convolutional, 12x12 receptive field, stride 2."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 10, 3)
+        self.prelu1 = nn.PReLU(10)
+        self.pool1 = nn.MaxPool2d(2, 2, ceil_mode=True)
+        self.conv2 = nn.Conv2d(10, 16, 3)
+        self.prelu2 = nn.PReLU(16)
+        self.conv3 = nn.Conv2d(16, 32, 3)
+        self.prelu3 = nn.PReLU(32)
+        self.conv4_1 = nn.Conv2d(32, 2, 1)  # face / not-face logits
+        self.conv4_2 = nn.Conv2d(32, 4, 1)  # box regression
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.pool1(self.prelu1(self.conv1(x)))
+        x = self.prelu2(self.conv2(x))
+        x = self.prelu3(self.conv3(x))
+        prob = torch.softmax(self.conv4_1(x), dim=1)[:, 1]  # N x H' x W'
+        reg = self.conv4_2(x)  # N x 4 x H' x W'
+        return prob, reg
+
+
+class RNet(nn.Module):
+    """Refinement network on 24x24 crops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 28, 3)
+        self.prelu1 = nn.PReLU(28)
+        self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.conv2 = nn.Conv2d(28, 48, 3)
+        self.prelu2 = nn.PReLU(48)
+        self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.conv3 = nn.Conv2d(48, 64, 2)
+        self.prelu3 = nn.PReLU(64)
+        self.dense4 = nn.Linear(3 * 3 * 64, 128)
+        self.prelu4 = nn.PReLU(128)
+        self.dense5_1 = nn.Linear(128, 2)
+        self.dense5_2 = nn.Linear(128, 4)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.pool1(self.prelu1(self.conv1(x)))
+        x = self.pool2(self.prelu2(self.conv2(x)))
+        x = self.prelu3(self.conv3(x))
+        x = self.prelu4(self.dense4(_flatten_whc(x)))
+        prob = torch.softmax(self.dense5_1(x), dim=1)[:, 1]
+        return prob, self.dense5_2(x)
+
+
+class ONet(nn.Module):
+    """Output network on 48x48 crops: score, box regression and 5 landmarks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, 3)
+        self.prelu1 = nn.PReLU(32)
+        self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.conv2 = nn.Conv2d(32, 64, 3)
+        self.prelu2 = nn.PReLU(64)
+        self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.conv3 = nn.Conv2d(64, 64, 3)
+        self.prelu3 = nn.PReLU(64)
+        self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
+        self.conv4 = nn.Conv2d(64, 128, 2)
+        self.prelu4 = nn.PReLU(128)
+        self.dense5 = nn.Linear(3 * 3 * 128, 256)
+        self.prelu5 = nn.PReLU(256)
+        self.dense6_1 = nn.Linear(256, 2)
+        self.dense6_2 = nn.Linear(256, 4)
+        self.dense6_3 = nn.Linear(256, 10)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = self.pool1(self.prelu1(self.conv1(x)))
+        x = self.pool2(self.prelu2(self.conv2(x)))
+        x = self.pool3(self.prelu3(self.conv3(x)))
+        x = self.prelu4(self.conv4(x))
+        x = self.prelu5(self.dense5(_flatten_whc(x)))
+        prob = torch.softmax(self.dense6_1(x), dim=1)[:, 1]
+        return prob, self.dense6_2(x), self.dense6_3(x)
+
+
+# ---------------------------------------------------------------------------
+# Box helpers (numpy). Boxes are float arrays N x 4 of (x1, y1, x2, y2) in
+# continuous pixel coordinates: pixel column i spans [i, i + 1).
+# ---------------------------------------------------------------------------
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, mode: str = "union") -> np.ndarray:
+    """Greedy non-maximum suppression; returns kept indices, best score first.
+
+    mode "union": overlap = intersection / union (IoU);
+    mode "min": overlap = intersection / the smaller area (MTCNN's last stage).
+    """
+    if len(boxes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    areas = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
+    order = np.argsort(-scores, kind="stable")
+    keep = []
+    while order.size:
+        i = order[0]
+        keep.append(i)
+        rest = order[1:]
+        iw = np.maximum(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0.0)
+        ih = np.maximum(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0.0)
+        inter = iw * ih
+        if mode == "min":
+            denom = np.minimum(areas[i], areas[rest])
+        else:
+            denom = areas[i] + areas[rest] - inter
+        overlap = inter / np.maximum(denom, 1e-12)
+        order = rest[overlap <= threshold]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def apply_regression(boxes: np.ndarray, reg: np.ndarray) -> np.ndarray:
+    """Move box edges by reg (dx1, dy1, dx2, dy2), given in units of box width/height."""
+    w = (boxes[:, 2] - boxes[:, 0])[:, None]
+    h = (boxes[:, 3] - boxes[:, 1])[:, None]
+    scale = np.concatenate([w, h, w, h], axis=1)
+    return boxes + reg * scale
+
+
+def square(boxes: np.ndarray) -> np.ndarray:
+    """Grow each box to a square around its centre (side = the longer side)."""
+    out = boxes.copy()
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    side = np.maximum(w, h)
+    cx = boxes[:, 0] + w / 2
+    cy = boxes[:, 1] + h / 2
+    out[:, 0] = cx - side / 2
+    out[:, 1] = cy - side / 2
+    out[:, 2] = cx + side / 2
+    out[:, 3] = cy + side / 2
+    return out
+
+
+def crop_resized(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+    """Crop each box (zero padding outside the image) and resize to size x size.
+
+    Returns a float32 N x size x size x 3 array of the raw pixel values.
+    """
+    h, w = img.shape[:2]
+    out = np.zeros((len(boxes), size, size, 3), dtype=np.float32)
+    rounded = np.round(boxes).astype(np.int64)
+    for n, (x1, y1, x2, y2) in enumerate(rounded):
+        x2 = max(x2, x1 + 1)
+        y2 = max(y2, y1 + 1)
+        patch = np.zeros((y2 - y1, x2 - x1, 3), dtype=img.dtype)
+        sx1, sy1 = max(x1, 0), max(y1, 0)
+        sx2, sy2 = min(x2, w), min(y2, h)
+        if sx2 > sx1 and sy2 > sy1:
+            patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = img[sy1:sy2, sx1:sx2]
+        shrink = patch.shape[0] > size or patch.shape[1] > size
+        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        out[n] = cv2.resize(patch, (size, size), interpolation=interp)
+    return out
+
+
+def pyramid_scales(h: int, w: int, min_face_size: float, factor: float) -> list[float]:
+    """Scales at which a min_face_size face maps onto P-Net's 12 px window."""
+    scale = 12.0 / min_face_size
+    shortest = min(h, w) * scale
+    scales = []
+    while shortest >= 12.0:
+        scales.append(scale)
+        scale *= factor
+        shortest *= factor
+    return scales
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# The detector
+# ---------------------------------------------------------------------------
+
+
+class MTCNNDetector:
+    """MTCNN face detector with the bundled weights (see the module docstring)."""
+
+    id = "mtcnn"
+
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        *,
+        device: str | torch.device | None = None,
+        min_face_size: float = 20.0,
+        factor: float = 0.709,
+        thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
+        max_side: int | None = 1600,
+    ) -> None:
+        self.weights_path = Path(weights) if weights is not None else DEFAULT_WEIGHTS
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        if min_face_size <= 0:
+            raise PatchwiseError(f"min_face_size must be positive, got {min_face_size}")
+        if not 0.0 < factor < 1.0:
+            raise PatchwiseError(f"pyramid factor must be in (0, 1), got {factor}")
+        self.min_face_size = float(min_face_size)
+        self.factor = float(factor)
+        self.thresholds = tuple(float(t) for t in thresholds)
+        self.max_side = int(max_side) if max_side else None
+        self.pnet, self.rnet, self.onet = PNet(), RNet(), ONet()
+        self.weights_sha256 = self._load_weights()
+        for net in (self.pnet, self.rnet, self.onet):
+            net.to(self.device).eval()
+
+    def _load_weights(self) -> str:
+        from safetensors import SafetensorError
+        from safetensors.torch import load as load_safetensors
+
+        path = self.weights_path
+        if not path.is_file():
+            raise DetectorUnavailableError(
+                f"MTCNN weights not found: {path} (run tools/convert_mtcnn.py to create it)"
+            )
+        data = path.read_bytes()
+        try:
+            tensors = load_safetensors(data)
+        except (SafetensorError, ValueError, OSError) as exc:
+            raise DetectorUnavailableError(f"MTCNN weights file {path} is unreadable: {exc}") from exc
+        for prefix, net in (("pnet.", self.pnet), ("rnet.", self.rnet), ("onet.", self.onet)):
+            state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            try:
+                net.load_state_dict(state, strict=True)
+            except RuntimeError as exc:
+                raise DetectorUnavailableError(
+                    f"MTCNN weights file {path} does not fit the {prefix[:-1]} network: {exc}"
+                ) from exc
+        return hashlib.sha256(data).hexdigest()
+
+    def describe(self) -> dict:
+        return {
+            "id": self.id,
+            "kind": "mtcnn",
+            "weights": {"file": self.weights_path.name, "sha256": self.weights_sha256},
+            "thresholds": list(self.thresholds),
+            "min_face_size": self.min_face_size,
+            "pyramid_factor": self.factor,
+            "max_side": self.max_side,
+            "device": str(self.device),
+        }
+
+    # -- public API ---------------------------------------------------------
+
+    def detect(self, rgb: np.ndarray) -> list[DetectedFace]:
+        """Find every face in an HxWx3 uint8 RGB image; largest first."""
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise PatchwiseError(
+                f"MTCNN needs an HxWx3 uint8 RGB image, got shape {rgb.shape} dtype {rgb.dtype}"
+            )
+        h, w = rgb.shape[:2]
+        scale = 1.0
+        work = rgb
+        if self.max_side and max(h, w) > self.max_side:
+            scale = self.max_side / max(h, w)
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            # exact per-axis factors after rounding the downscaled size
+            sx, sy = w / size[0], h / size[1]
+        work = np.ascontiguousarray(work)
+
+        boxes, scores, landmarks = self._run(work)
+        if scale != 1.0 and len(boxes):
+            boxes = boxes * np.array([sx, sy, sx, sy])
+            landmarks = landmarks * np.array([sx, sy])
+
+        faces = [
+            DetectedFace(
+                box=tuple(float(v) for v in box),
+                score=float(score),
+                landmarks=lmk.astype(np.float64),
+            )
+            for box, score, lmk in zip(boxes, scores, landmarks)
+        ]
+        return sort_by_size(faces)
+
+    # -- the cascade --------------------------------------------------------
+
+    def _to_tensor(self, batch_hwc: np.ndarray) -> torch.Tensor:
+        """N x H x W x 3 raw pixels -> normalised N x 3 x H x W float tensor."""
+        t = torch.from_numpy(np.ascontiguousarray(batch_hwc, dtype=np.float32))
+        t = t.permute(0, 3, 1, 2).to(self.device)
+        return (t - 127.5) * 0.0078125
+
+    def _run(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        empty = (np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2)))
+        with torch.inference_mode():
+            boxes = self._stage1(img)
+            if len(boxes) == 0:
+                return empty
+            boxes = self._stage2(img, boxes)
+            if len(boxes) == 0:
+                return empty
+            return self._stage3(img, boxes)
+
+    def _stage1(self, img: np.ndarray) -> np.ndarray:
+        h, w = img.shape[:2]
+        threshold = self.thresholds[0]
+        all_boxes, all_scores, all_reg = [], [], []
+        # The pyramid is built in torch (on the detector's device). Each level
+        # is area-averaged from the previous, larger level: anti-aliased, and
+        # much cheaper than resampling the full image at every level. Keeping
+        # the resampling out of OpenCV also avoids OpenCV's and torch's thread
+        # pools competing for the same cores (a 20x slowdown seen on 2 cores).
+        full = self._to_tensor(img[None])
+        source = full
+        for s in pyramid_scales(h, w, self.min_face_size, self.factor):
+            hs, ws = int(math.ceil(h * s)), int(math.ceil(w * s))
+            if s < 1.0:
+                level = F.interpolate(source, size=(hs, ws), mode="area")
+                source = level
+            else:  # min_face_size < 12: the image is enlarged
+                level = F.interpolate(full, size=(hs, ws), mode="bilinear", align_corners=False)
+            prob, reg = self.pnet(level)
+            prob = prob[0].cpu().numpy()
+            reg = reg[0].cpu().numpy()
+            ys, xs = np.nonzero(prob >= threshold)
+            if len(ys) == 0:
+                continue
+            # each output cell sees a 12x12 window at stride 2 in the scaled image
+            boxes = np.stack([2 * xs, 2 * ys, 2 * xs + 12, 2 * ys + 12], axis=1) / s
+            scores = prob[ys, xs]
+            regs = reg[:, ys, xs].T
+            keep = nms(boxes, scores, 0.5)
+            all_boxes.append(boxes[keep])
+            all_scores.append(scores[keep])
+            all_reg.append(regs[keep])
+        if not all_boxes:
+            return np.zeros((0, 4))
+        boxes = np.concatenate(all_boxes)
+        scores = np.concatenate(all_scores)
+        regs = np.concatenate(all_reg)
+        keep = nms(boxes, scores, 0.7)
+        return square(apply_regression(boxes[keep], regs[keep]))
+
+    def _stage2(self, img: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        crops = crop_resized(img, boxes, 24)
+        prob, reg = self.rnet(self._to_tensor(crops))
+        prob, reg = prob.cpu().numpy(), reg.cpu().numpy()
+        ok = prob >= self.thresholds[1]
+        boxes, prob, reg = boxes[ok], prob[ok], reg[ok]
+        keep = nms(boxes, prob, 0.7)
+        return square(apply_regression(boxes[keep], reg[keep]))
+
+    def _stage3(self, img: np.ndarray, boxes: np.ndarray):
+        crops = crop_resized(img, boxes, 48)
+        prob, reg, pts = self.onet(self._to_tensor(crops))
+        prob, reg, pts = prob.cpu().numpy(), reg.cpu().numpy(), pts.cpu().numpy()
+        ok = prob >= self.thresholds[2]
+        boxes, prob, reg, pts = boxes[ok], prob[ok], reg[ok], pts[ok]
+        if len(boxes) == 0:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
+        # landmarks are relative to the O-Net input box: x1..x5 then y1..y5
+        bw = (boxes[:, 2] - boxes[:, 0])[:, None]
+        bh = (boxes[:, 3] - boxes[:, 1])[:, None]
+        lx = boxes[:, 0:1] + pts[:, 0:5] * bw
+        ly = boxes[:, 1:2] + pts[:, 5:10] * bh
+        landmarks = np.stack([lx, ly], axis=2)  # N x 5 x 2
+        boxes = apply_regression(boxes, reg)
+        keep = nms(boxes, prob, 0.7, mode="min")
+        return boxes[keep], prob[keep], landmarks[keep]

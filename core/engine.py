@@ -1,0 +1,185 @@
+"""The comparison engine: photo -> faces -> aligned face -> cell features -> decomposed score.
+
+One direction only (docs/ARCHITECTURE.md). Each stage is timed. Detections and
+cell features are cached per (image SHA-256, detector, face, model), so the GUI,
+`evaluate` and the explainers never compute the same thing twice.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core import __version__
+from core.alignment import AlignedFace, align_face
+from core.decomposition import Decomposition, decompose
+from core.detection.detected_face import DetectedFace, Detector
+from core.errors import FaceIndexError, NoFaceError
+from core.evidence_image import EvidenceImage, load_evidence
+from core.models.face_model import CellFeatures, FaceModel
+from core.models.registry import load_model
+from core.stage_timer import StageTimer
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """A loaded evidence photo and every face the detector found in it (largest first)."""
+
+    evidence: EvidenceImage
+    faces: tuple[DetectedFace, ...]
+    detector_id: str
+
+    def face(self, index: int) -> DetectedFace:
+        if not self.faces:
+            raise NoFaceError(f"{self.evidence.name}: no face found (detector {self.detector_id})")
+        if not 0 <= index < len(self.faces):
+            raise FaceIndexError(
+                f"{self.evidence.name}: face index {index} is out of range; "
+                f"{len(self.faces)} face(s) found, valid indices 0..{len(self.faces) - 1}"
+            )
+        return self.faces[index]
+
+
+@dataclass(frozen=True)
+class FaceSide:
+    """One side of a comparison: the photo, the chosen face and its alignment."""
+
+    prepared: PreparedImage
+    index: int
+    aligned: AlignedFace
+    features: CellFeatures
+
+    def to_json(self) -> dict:
+        return {
+            "image": self.prepared.evidence.to_json(),
+            "faces_found": len(self.prepared.faces),
+            "faces": [
+                {"index": i, **f.to_json()} for i, f in enumerate(self.prepared.faces)
+            ],
+            "chosen_face": self.index,
+            "alignment": {
+                "size": self.aligned.size,
+                "transform": self.aligned.transform.tolist(),
+                "template": "insightface arcface_dst (5 points)",
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of comparing two faces with one model."""
+
+    a: FaceSide
+    b: FaceSide
+    model: dict
+    detector: dict
+    decomposition: Decomposition
+    device: str
+    timings_ms: dict = field(default_factory=dict)
+
+    @property
+    def cosine(self) -> float:
+        return self.decomposition.cosine
+
+    def to_json(self) -> dict:
+        return {
+            "schema": "patchwise.comparison/1",
+            "app_version": __version__,
+            "torch_version": torch.__version__,
+            "device": self.device,
+            "detector": self.detector,
+            "model": self.model,
+            "a": self.a.to_json(),
+            "b": self.b.to_json(),
+            "score": {"cosine": self.cosine},
+            "decomposition": self.decomposition.to_json(),
+            "timings_ms": self.timings_ms,
+        }
+
+
+class Engine:
+    """Loads, detects, aligns, embeds and compares, with caches at every costly stage."""
+
+    def __init__(
+        self,
+        detector: Detector,
+        device: torch.device,
+        max_pixels: int | None = None,
+        cache_size: int = 256,
+    ):
+        self.detector = detector
+        self.device = device
+        self.max_pixels = max_pixels
+        self._prepared: OrderedDict[str, PreparedImage] = OrderedDict()
+        self._features: OrderedDict[tuple, tuple[AlignedFace, CellFeatures]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def model(self, model_id: str) -> FaceModel:
+        return load_model(model_id, self.device)
+
+    def prepare(self, source, name: str | None = None, timer: StageTimer | None = None) -> PreparedImage:
+        """Load a photo and detect its faces (cached by the file's SHA-256)."""
+        timer = timer or StageTimer()
+        with timer.stage("load"):
+            evidence = load_evidence(source, name=name, max_pixels=self.max_pixels)
+        cached = self._prepared.get(evidence.sha256)
+        if cached is not None:
+            return PreparedImage(evidence, cached.faces, cached.detector_id)
+        with timer.stage("detect"):
+            faces = tuple(self.detector.detect(evidence.rgb))
+        prepared = PreparedImage(evidence, faces, self.detector.id)
+        self._remember(self._prepared, evidence.sha256, prepared)
+        return prepared
+
+    def side_features(
+        self, items: list[tuple[PreparedImage, int]], model: FaceModel, timer: StageTimer | None = None
+    ) -> list[tuple[AlignedFace, CellFeatures]]:
+        """Aligned faces and cell features for several (image, face index); one batched pass."""
+        timer = timer or StageTimer()
+        keys = [(p.evidence.sha256, p.detector_id, i, model.id) for p, i in items]
+        missing = [n for n, key in enumerate(keys) if key not in self._features]
+        if missing:
+            with timer.stage("align"):
+                aligned = [
+                    align_face(items[n][0].evidence.rgb, items[n][0].face(items[n][1]).landmarks,
+                               model.input_size)
+                    for n in missing
+                ]
+            with timer.stage("embed"):
+                features = model.cell_features(np.stack([a.image for a in aligned]))
+            for n, a, f in zip(missing, aligned, features, strict=True):
+                self._remember(self._features, keys[n], (a, f))
+        return [self._features[key] for key in keys]
+
+    def compare(
+        self, source_a, source_b, model_id: str, face_a: int = 0, face_b: int = 0
+    ) -> Comparison:
+        """Compare face `face_a` of photo A with face `face_b` of photo B."""
+        timer = StageTimer()
+        model = self.model(model_id)
+        prep_a = self.prepare(source_a, timer=timer)
+        prep_b = self.prepare(source_b, timer=timer)
+        prep_a.face(face_a), prep_b.face(face_b)  # fail early on a bad index
+        (al_a, f_a), (al_b, f_b) = self.side_features(
+            [(prep_a, face_a), (prep_b, face_b)], model, timer
+        )
+        with timer.stage("decompose"):
+            decomposition = decompose(f_a, f_b, model.layout)
+        return Comparison(
+            a=FaceSide(prep_a, face_a, al_a, f_a),
+            b=FaceSide(prep_b, face_b, al_b, f_b),
+            model=model.describe(),
+            detector=self.detector.describe(),
+            decomposition=decomposition,
+            device=str(self.device),
+            timings_ms=timer.ms,
+        )
+
+    def _remember(self, cache: OrderedDict, key, value) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > self._cache_size:
+            cache.popitem(last=False)

@@ -1,0 +1,31 @@
+"""What is installed: every registered model and detector, with provenance or the reason it fails."""
+
+from __future__ import annotations
+
+from core.detection.insightface_detector import find_insightface_pack
+from core.detection.select import make_detector
+from core.device import select_device
+from core.errors import PatchwiseError
+from core.models.registry import load_model, model_ids
+
+
+def inventory(args) -> dict:
+    device = select_device(args.device)
+    models = []
+    for model_id in model_ids():
+        try:
+            models.append(load_model(model_id, device).describe())
+        except PatchwiseError as exc:
+            models.append({"id": model_id, "error": str(exc)})
+    detectors = [make_detector("mtcnn", device=device).describe()]
+    pack = find_insightface_pack(args.detector_pack)
+    if pack is None:
+        detectors.append({"id": "insightface", "error": "no local model pack found "
+                          "(--detector-pack DIR, $PATCHWISE_DETECTOR_PACK, ~/.insightface/models)"})
+    else:
+        try:
+            detectors.append(make_detector("insightface", pack_dir=str(pack),
+                                           device=device).describe())
+        except PatchwiseError as exc:
+            detectors.append({"id": "insightface", "error": str(exc)})
+    return {"models": models, "detectors": detectors, "device": str(device)}

@@ -1,0 +1,1 @@
+"""Face recognition models whose cosine similarity decomposes exactly into cell pairs."""

