@@ -60,14 +60,17 @@ def main() -> None:
     for model_id in args.models.split(","):
         model = load_model(model_id, device)
         faces = np.random.default_rng(0).integers(
-            0, 256, (args.batch, model.input_size, model.input_size, 3), dtype=np.uint8)
+            0, 256, (args.batch, model.input_size, model.input_size, 3), dtype=np.uint8
+        )
         model.cell_features(faces[:2])
         t0 = time.perf_counter()
         model.cell_features(faces)
         elapsed = time.perf_counter() - t0
         passes = args.batch * (model.layout.count if model.layout.kind == "restricted" else 1)
-        print(f"{model_id:<15} {args.batch / elapsed:8.1f} faces/s   "
-              f"({passes / elapsed:8.1f} backbone images/s)")
+        print(
+            f"{model_id:<15} {args.batch / elapsed:8.1f} faces/s   "
+            f"({passes / elapsed:8.1f} backbone images/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -20,19 +20,35 @@ from core.errors import PatchwiseError, UsageError
 
 
 def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
-                        help="torch device (default: CUDA when available, else CPU)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: all cores)")
-    parser.add_argument("--detector", default="auto", choices=["auto", "mtcnn", "insightface"],
-                        help="face detector (auto: insightface when a local pack exists, "
-                             "else the bundled MTCNN)")
-    parser.add_argument("--detector-pack", metavar="DIR", default=None,
-                        help="insightface model pack directory (else $PATCHWISE_DETECTOR_PACK "
-                             "or ~/.insightface/models/<pack>)")
-    parser.add_argument("--max-pixels", type=int, default=None,
-                        help="refuse images with more pixels than this "
-                             "(default 100 million, or $PATCHWISE_MAX_PIXELS)")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="torch device (default: CUDA when available, else CPU)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: all cores)"
+    )
+    parser.add_argument(
+        "--detector",
+        default="auto",
+        choices=["auto", "mtcnn", "insightface"],
+        help="face detector (auto: insightface when a local pack exists, else the bundled MTCNN)",
+    )
+    parser.add_argument(
+        "--detector-pack",
+        metavar="DIR",
+        default=None,
+        help="insightface model pack directory (else $PATCHWISE_DETECTOR_PACK "
+        "or ~/.insightface/models/<pack>)",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=None,
+        help="refuse images with more pixels than this "
+        "(default 100 million, or $PATCHWISE_MAX_PIXELS)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,19 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("image_a")
     compare.add_argument("image_b")
     compare.add_argument("--model", default=None, help="model id (see `models`)")
-    compare.add_argument("--face-a", type=int, default=0,
-                         help="face index in image A (0 = largest face)")
-    compare.add_argument("--face-b", type=int, default=0,
-                         help="face index in image B (0 = largest face)")
+    compare.add_argument(
+        "--face-a", type=int, default=0, help="face index in image A (0 = largest face)"
+    )
+    compare.add_argument(
+        "--face-b", type=int, default=0, help="face index in image B (0 = largest face)"
+    )
     compare.add_argument("--json", metavar="OUT", help="write the full result as JSON")
     compare.add_argument("--top", type=int, default=5, help="top pair terms to print")
     _add_runtime_options(compare)
 
     evaluate = commands.add_parser("evaluate", help="score labelled pairs from a CSV")
-    evaluate.add_argument("--pairs", required=True, metavar="CSV",
-                          help="CSV with columns image_a,image_b,same")
-    evaluate.add_argument("--root", metavar="DIR",
-                          help="folder that relative paths start from (default: the CSV's)")
+    evaluate.add_argument(
+        "--pairs", required=True, metavar="CSV", help="CSV with columns image_a,image_b,same"
+    )
+    evaluate.add_argument(
+        "--root", metavar="DIR", help="folder that relative paths start from (default: the CSV's)"
+    )
     evaluate.add_argument("--model", default=None, help="model id (see `models`)")
     evaluate.add_argument("--json", metavar="OUT", help="write metrics and per-pair scores")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the 10-fold split")
@@ -104,8 +124,13 @@ def run_compare(args) -> int:
     from core.models.registry import DEFAULT_MODEL
 
     engine = _engine(args)
-    result = engine.compare(args.image_a, args.image_b, args.model or DEFAULT_MODEL,
-                            face_a=args.face_a, face_b=args.face_b)
+    result = engine.compare(
+        args.image_a,
+        args.image_b,
+        args.model or DEFAULT_MODEL,
+        face_a=args.face_a,
+        face_b=args.face_b,
+    )
     print_comparison(result, top=args.top)
     if args.json:
         write_json_atomically(args.json, result.to_json())
@@ -120,9 +145,15 @@ def run_evaluate(args) -> int:
 
     pairs = read_pairs_csv(args.pairs, root=args.root)
     engine = _engine(args)
-    result = evaluate_pairs(engine, pairs, args.model or DEFAULT_MODEL, seed=args.seed,
-                            progress=lambda done, total: print(
-                                f"\rembedding images {done}/{total}", end="", file=sys.stderr))
+    result = evaluate_pairs(
+        engine,
+        pairs,
+        args.model or DEFAULT_MODEL,
+        seed=args.seed,
+        progress=lambda done, total: print(
+            f"\rembedding images {done}/{total}", end="", file=sys.stderr
+        ),
+    )
     print(file=sys.stderr)
     print_evaluation(result)
     if args.json:
@@ -157,6 +188,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception:  # noqa: BLE001 - last resort: report, never hide
         traceback.print_exc()
-        print("error: internal error (a bug in Patchwise); the traceback is above",
-              file=sys.stderr)
+        print("error: internal error (a bug in Patchwise); the traceback is above", file=sys.stderr)
         return 1

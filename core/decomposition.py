@@ -45,8 +45,12 @@ class Decomposition:
         """How much each cell of B contributes."""
         return self.pair_matrix.sum(axis=0) + self.bias_b
 
-    def top_pairs(self, n: int = 10) -> list[dict]:
-        """The n most positive and n most negative pair terms."""
+    def top_pairs(self, n: int = 10) -> tuple[list[dict], list[dict]]:
+        """(the n largest positive terms, the n most negative terms), each largest first.
+
+        Either list may be shorter than n: a model whose cell vectors are all
+        non-negative (faceres after ReLU6) has no negative terms at all.
+        """
         flat = self.pair_matrix.ravel()
         order = np.argsort(flat)
         k = self.pair_matrix.shape[1]
@@ -56,7 +60,9 @@ class Decomposition:
                 {"i": int(ix // k), "j": int(ix % k), "term": float(flat[ix])} for ix in indices
             ]
 
-        return [*pick(order[::-1][:n]), *pick(order[:n])]
+        positive = [ix for ix in order[::-1][:n] if flat[ix] > 0]
+        negative = [ix for ix in order[:n] if flat[ix] < 0]
+        return pick(positive), pick(negative)
 
     def to_json(self) -> dict:
         return {

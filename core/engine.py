@@ -56,9 +56,7 @@ class FaceSide:
         return {
             "image": self.prepared.evidence.to_json(),
             "faces_found": len(self.prepared.faces),
-            "faces": [
-                {"index": i, **f.to_json()} for i, f in enumerate(self.prepared.faces)
-            ],
+            "faces": [{"index": i, **f.to_json()} for i, f in enumerate(self.prepared.faces)],
             "chosen_face": self.index,
             "alignment": {
                 "size": self.aligned.size,
@@ -120,7 +118,9 @@ class Engine:
     def model(self, model_id: str) -> FaceModel:
         return load_model(model_id, self.device)
 
-    def prepare(self, source, name: str | None = None, timer: StageTimer | None = None) -> PreparedImage:
+    def prepare(
+        self, source, name: str | None = None, timer: StageTimer | None = None
+    ) -> PreparedImage:
         """Load a photo and detect its faces (cached by the file's SHA-256)."""
         timer = timer or StageTimer()
         with timer.stage("load"):
@@ -135,7 +135,10 @@ class Engine:
         return prepared
 
     def side_features(
-        self, items: list[tuple[PreparedImage, int]], model: FaceModel, timer: StageTimer | None = None
+        self,
+        items: list[tuple[PreparedImage, int]],
+        model: FaceModel,
+        timer: StageTimer | None = None,
     ) -> list[tuple[AlignedFace, CellFeatures]]:
         """Aligned faces and cell features for several (image, face index); one batched pass."""
         timer = timer or StageTimer()
@@ -144,8 +147,11 @@ class Engine:
         if missing:
             with timer.stage("align"):
                 aligned = [
-                    align_face(items[n][0].evidence.rgb, items[n][0].face(items[n][1]).landmarks,
-                               model.input_size)
+                    align_face(
+                        items[n][0].evidence.rgb,
+                        items[n][0].face(items[n][1]).landmarks,
+                        model.input_size,
+                    )
                     for n in missing
                 ]
             with timer.stage("embed"):

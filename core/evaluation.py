@@ -45,11 +45,16 @@ def read_pairs_csv(path: str, root: str | None = None) -> list[LabelledPair]:
         reader = csv.DictReader(fh)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise UsageError(f"{csv_path}: missing column(s) {', '.join(missing)}; "
-                             f"expected {','.join(REQUIRED_COLUMNS)}")
+            raise UsageError(
+                f"{csv_path}: missing column(s) {', '.join(missing)}; "
+                f"expected {','.join(REQUIRED_COLUMNS)}"
+            )
         pairs = [
-            LabelledPair(base / row["image_a"].strip(), base / row["image_b"].strip(),
-                         _parse_same(row["same"], n))
+            LabelledPair(
+                base / row["image_a"].strip(),
+                base / row["image_b"].strip(),
+                _parse_same(row["same"], n),
+            )
             for n, row in enumerate(reader, start=2)
         ]
     if not pairs:
@@ -99,8 +104,12 @@ def evaluate_pairs(
         "pairs_skipped": len(pairs) - len(scored),
         "metrics": verification_report(scores, same, seed=seed),
         "per_pair": [
-            {"image_a": str(p.image_a), "image_b": str(p.image_b), "same": p.same,
-             "cosine": float(s)}
+            {
+                "image_a": str(p.image_a),
+                "image_b": str(p.image_b),
+                "same": p.same,
+                "cosine": float(s),
+            }
             for p, s in zip(scored, scores, strict=True)
         ],
     }

@@ -1,4 +1,4 @@
-"""What is installed: every registered model and detector, with provenance or the reason it fails."""
+"""Every registered model and detector, with its provenance or the reason it fails."""
 
 from __future__ import annotations
 
@@ -20,12 +20,18 @@ def inventory(args) -> dict:
     detectors = [make_detector("mtcnn", device=device).describe()]
     pack = find_insightface_pack(args.detector_pack)
     if pack is None:
-        detectors.append({"id": "insightface", "error": "no local model pack found "
-                          "(--detector-pack DIR, $PATCHWISE_DETECTOR_PACK, ~/.insightface/models)"})
+        detectors.append(
+            {
+                "id": "insightface",
+                "error": "no local model pack found "
+                "(--detector-pack DIR, $PATCHWISE_DETECTOR_PACK, ~/.insightface/models)",
+            }
+        )
     else:
         try:
-            detectors.append(make_detector("insightface", pack_dir=str(pack),
-                                           device=device).describe())
+            detectors.append(
+                make_detector("insightface", pack_dir=str(pack), device=device).describe()
+            )
         except PatchwiseError as exc:
             detectors.append({"id": "insightface", "error": str(exc)})
     return {"models": models, "detectors": detectors, "device": str(device)}

@@ -16,7 +16,7 @@ FOLDS = 10
 
 
 def best_accuracy(scores: np.ndarray, same: np.ndarray) -> tuple[float, float]:
-    """(accuracy, threshold): the threshold t (decide 'same' when score >= t) maximising accuracy."""
+    """(accuracy, threshold t) maximising accuracy when 'same' is decided by score >= t."""
     order = np.argsort(scores)
     s, y = scores[order], same[order].astype(bool)
     # Threshold at each score: everything from index i upward is called 'same'.
@@ -55,14 +55,23 @@ def tar_at_far(scores: np.ndarray, same: np.ndarray) -> dict[str, float | None]:
 def cross_validated_accuracy(scores: np.ndarray, same: np.ndarray, seed: int = 0) -> dict:
     """Mean and std of 10-fold accuracy (threshold chosen on the other nine folds)."""
     if len(scores) < FOLDS:
-        return {"mean": None, "std": None, "folds": FOLDS, "seed": seed,
-                "note": f"needs at least {FOLDS} pairs"}
+        return {
+            "mean": None,
+            "std": None,
+            "folds": FOLDS,
+            "seed": seed,
+            "note": f"needs at least {FOLDS} pairs",
+        }
     accuracies = []
     for train, test in KFold(FOLDS, shuffle=True, random_state=seed).split(scores):
         _, threshold = best_accuracy(scores[train], same[train])
         accuracies.append(float(np.mean((scores[test] >= threshold) == same[test].astype(bool))))
-    return {"mean": float(np.mean(accuracies)), "std": float(np.std(accuracies)),
-            "folds": FOLDS, "seed": seed}
+    return {
+        "mean": float(np.mean(accuracies)),
+        "std": float(np.std(accuracies)),
+        "folds": FOLDS,
+        "seed": seed,
+    }
 
 
 def verification_report(scores, same, seed: int = 0) -> dict:

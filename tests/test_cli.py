@@ -26,20 +26,32 @@ def real_a(faces_dir):
 
 def _huge_png(path):
     """A valid small PNG whose header claims 100000 x 100000 pixels."""
-    Image.new("RGB", (8, 8)).save(path)
+    Image.new("RGB", (8, 8)).save(path, format="PNG")
     data = bytearray(path.read_bytes())
     start = 8 + 8  # signature, then the IHDR chunk's length and type
-    data[start:start + 8] = struct.pack(">II", 100_000, 100_000)
-    crc = zlib.crc32(bytes(data[12:start + 13]))
-    data[start + 13:start + 17] = struct.pack(">I", crc)
+    data[start : start + 8] = struct.pack(">II", 100_000, 100_000)
+    crc = zlib.crc32(bytes(data[12 : start + 13]))
+    data[start + 13 : start + 17] = struct.pack(">I", crc)
     path.write_bytes(bytes(data))
 
 
 def test_compare_writes_json_and_summary(capsys, tmp_path, faces_dir, real_a, no_network):
     out = tmp_path / "result.json"
     b = str(faces_dir / "identities/obama/obama_2.jpg")
-    code, stdout, _ = run(capsys, "compare", real_a, b, "--model", "mobileface", "--json",
-                          str(out), "--device", "cpu", "--threads", "2")
+    code, stdout, _ = run(
+        capsys,
+        "compare",
+        real_a,
+        b,
+        "--model",
+        "mobileface",
+        "--json",
+        str(out),
+        "--device",
+        "cpu",
+        "--threads",
+        "2",
+    )
     assert code == 0
     assert "cosine similarity" in stdout and "residual" in stdout
     doc = json.loads(out.read_text())
@@ -55,13 +67,17 @@ def test_compare_writes_json_and_summary(capsys, tmp_path, faces_dir, real_a, no
         (lambda p: p.write_text("this is not a photo\n"), 3, "not a supported image"),
         ("truncated", 3, "truncated"),
         (_huge_png, 4, "pixels"),
-        (lambda p: Image.fromarray(np.full((240, 320, 3), 128, np.uint8)).save(p, "JPEG"),
-         5, "no face"),
+        (
+            lambda p: Image.fromarray(np.full((240, 320, 3), 128, np.uint8)).save(p, "JPEG"),
+            5,
+            "no face",
+        ),
     ],
     ids=["zero-bytes", "text-as-jpg", "truncated-jpeg", "huge-png", "no-face"],
 )
-def test_bad_inputs_give_documented_exit_codes(capsys, tmp_path, faces_dir, real_a, make, code,
-                                               message):
+def test_bad_inputs_give_documented_exit_codes(
+    capsys, tmp_path, faces_dir, real_a, make, code, message
+):
     bad = tmp_path / "evidence.jpg"
     if make == "truncated":
         whole = (faces_dir / "identities/biden/biden_1.jpg").read_bytes()
@@ -69,16 +85,27 @@ def test_bad_inputs_give_documented_exit_codes(capsys, tmp_path, faces_dir, real
     else:
         make(bad)
     before = bad.read_bytes()
-    got, _, err = run(capsys, "compare", real_a, str(bad), "--model", "mobileface",
-                      "--device", "cpu")
+    got, _, err = run(
+        capsys, "compare", real_a, str(bad), "--model", "mobileface", "--device", "cpu"
+    )
     assert got == code, err
     assert message in err.lower() and "evidence.jpg" in err
     assert bad.read_bytes() == before  # evidence is never modified
 
 
 def test_face_index_out_of_range(capsys, faces_dir, real_a):
-    code, _, err = run(capsys, "compare", real_a, real_a, "--face-b", "7", "--model",
-                       "mobileface", "--device", "cpu")
+    code, _, err = run(
+        capsys,
+        "compare",
+        real_a,
+        real_a,
+        "--face-b",
+        "7",
+        "--model",
+        "mobileface",
+        "--device",
+        "cpu",
+    )
     assert code == 6 and "out of range" in err
 
 
@@ -88,8 +115,18 @@ def test_unknown_model(capsys, real_a):
 
 
 def test_missing_insightface_pack_is_a_clear_error(capsys, tmp_path, real_a):
-    code, _, err = run(capsys, "compare", real_a, real_a, "--detector", "insightface",
-                       "--detector-pack", str(tmp_path / "nowhere"), "--device", "cpu")
+    code, _, err = run(
+        capsys,
+        "compare",
+        real_a,
+        real_a,
+        "--detector",
+        "insightface",
+        "--detector-pack",
+        str(tmp_path / "nowhere"),
+        "--device",
+        "cpu",
+    )
     assert code == 8 and "nowhere" in err
 
 
@@ -113,8 +150,20 @@ def test_evaluate_reports_metrics_and_failed_images(capsys, tmp_path, faces_dir)
     csv_path = tmp_path / "pairs.csv"
     csv_path.write_text("image_a,image_b,same\n" + "\n".join(",".join(r) for r in rows) + "\n")
     out = tmp_path / "eval.json"
-    code, stdout, _ = run(capsys, "evaluate", "--pairs", str(csv_path), "--root", str(ids),
-                          "--model", "mobileface", "--json", str(out), "--device", "cpu")
+    code, stdout, _ = run(
+        capsys,
+        "evaluate",
+        "--pairs",
+        str(csv_path),
+        "--root",
+        str(ids),
+        "--model",
+        "mobileface",
+        "--json",
+        str(out),
+        "--device",
+        "cpu",
+    )
     assert code == 0, stdout
     doc = json.loads(out.read_text())
     assert doc["pairs_skipped"] == 1 and len(doc["failed_images"]) == 1

@@ -15,7 +15,9 @@ def test_terms_sum_to_cosine(with_bias):
     a = CellFeatures(rng.normal(size=(16, 64)), bias)
     b = CellFeatures(rng.normal(size=(16, 64)), bias)
     dec = decompose(a, b, grid_layout(4, 112))
-    direct = cosine(a.cells.sum(0) + (bias if with_bias else 0), b.cells.sum(0) + (bias if with_bias else 0))
+    direct = cosine(
+        a.cells.sum(0) + (bias if with_bias else 0), b.cells.sum(0) + (bias if with_bias else 0)
+    )
     assert dec.cosine == pytest.approx(direct, abs=1e-12)
     assert dec.residual <= 1e-5
     assert dec.pair_matrix.shape == (16, 16)
@@ -42,13 +44,27 @@ def test_orthogonal_cells_give_a_diagonal_free_matrix():
 
 def test_top_pairs_are_ordered():
     rng = np.random.default_rng(3)
-    dec = decompose(CellFeatures(rng.normal(size=(5, 8)), None),
-                    CellFeatures(rng.normal(size=(5, 8)), None), grid_layout(1, 112))
-    top = dec.top_pairs(3)
-    positives = [p["term"] for p in top[:3]]
-    assert positives == sorted(positives, reverse=True)
-    assert positives[0] == pytest.approx(dec.pair_matrix.max())
-    assert top[3]["term"] == pytest.approx(dec.pair_matrix.min())
+    dec = decompose(
+        CellFeatures(rng.normal(size=(5, 8)), None),
+        CellFeatures(rng.normal(size=(5, 8)), None),
+        grid_layout(1, 112),
+    )
+    positive, negative = dec.top_pairs(3)
+    terms = [p["term"] for p in positive]
+    assert terms == sorted(terms, reverse=True)
+    assert terms[0] == pytest.approx(dec.pair_matrix.max())
+    assert negative[0]["term"] == pytest.approx(dec.pair_matrix.min())
+    assert all(p["term"] > 0 for p in positive) and all(p["term"] < 0 for p in negative)
+
+
+def test_top_pairs_skip_missing_signs():
+    dec = decompose(
+        CellFeatures(np.ones((3, 4)), None),
+        CellFeatures(np.ones((3, 4)), None),
+        grid_layout(1, 112),
+    )
+    positive, negative = dec.top_pairs(5)
+    assert len(positive) == 5 and negative == []
 
 
 def test_rrf_layouts_match_the_paper():

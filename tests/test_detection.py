@@ -38,8 +38,12 @@ def _photos(sub: str) -> list[Path]:
 
 IDENTITY_PHOTOS = _photos("identities")
 MULTI_PHOTOS = _photos("multi_face")
-needs_photos = pytest.mark.skipif(not IDENTITY_PHOTOS, reason=f"test photos not found under {FACES}")
-needs_weights = pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason=f"{DEFAULT_WEIGHTS} missing")
+needs_photos = pytest.mark.skipif(
+    not IDENTITY_PHOTOS, reason=f"test photos not found under {FACES}"
+)
+needs_weights = pytest.mark.skipif(
+    not DEFAULT_WEIGHTS.is_file(), reason=f"{DEFAULT_WEIGHTS} missing"
+)
 
 
 def load_rgb(path: Path) -> np.ndarray:
@@ -371,21 +375,39 @@ def _write_synthetic_scrfd(path: Path) -> None:
     from onnx import TensorProto, helper
 
     nodes = [
-        helper.make_node("Constant", [], ["ten"], value=helper.make_tensor("c10", TensorProto.FLOAT, [], [10.0])),
-        helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("c0", TensorProto.FLOAT, [], [0.0])),
-        helper.make_node("Constant", [], ["one"], value=helper.make_tensor("c1", TensorProto.FLOAT, [], [1.0])),
-        helper.make_node("Constant", [], ["s0"], value=helper.make_tensor("s0v", TensorProto.INT64, [1], [0])),
-        helper.make_node("Constant", [], ["s1"], value=helper.make_tensor("s1v", TensorProto.INT64, [1], [1])),
+        helper.make_node(
+            "Constant", [], ["ten"], value=helper.make_tensor("c10", TensorProto.FLOAT, [], [10.0])
+        ),
+        helper.make_node(
+            "Constant", [], ["zero"], value=helper.make_tensor("c0", TensorProto.FLOAT, [], [0.0])
+        ),
+        helper.make_node(
+            "Constant", [], ["one"], value=helper.make_tensor("c1", TensorProto.FLOAT, [], [1.0])
+        ),
+        helper.make_node(
+            "Constant", [], ["s0"], value=helper.make_tensor("s0v", TensorProto.INT64, [1], [0])
+        ),
+        helper.make_node(
+            "Constant", [], ["s1"], value=helper.make_tensor("s1v", TensorProto.INT64, [1], [1])
+        ),
         helper.make_node("Slice", ["x", "s0", "s1", "s1"], ["ch0"]),
     ]
     outs = {"score": [], "bbox": [], "kps": []}
     for s in (8, 16, 32):
         shp = {k: f"shape{k}_{s}" for k in (1, 4, 10)}
         for k in (1, 4, 10):
-            nodes.append(helper.make_node("Constant", [], [shp[k]], value=helper.make_tensor(
-                f"sv{k}_{s}", TensorProto.INT64, [2], [-1, k])))
+            nodes.append(
+                helper.make_node(
+                    "Constant",
+                    [],
+                    [shp[k]],
+                    value=helper.make_tensor(f"sv{k}_{s}", TensorProto.INT64, [2], [-1, k]),
+                )
+            )
         nodes += [
-            helper.make_node("AveragePool", ["ch0"], [f"p{s}"], kernel_shape=[s, s], strides=[s, s]),
+            helper.make_node(
+                "AveragePool", ["ch0"], [f"p{s}"], kernel_shape=[s, s], strides=[s, s]
+            ),
             helper.make_node("Mul", [f"p{s}", "ten"], [f"z{s}"]),
             helper.make_node("Sigmoid", [f"z{s}"], [f"sg{s}"]),
             helper.make_node("Transpose", [f"sg{s}"], [f"t{s}"], perm=[0, 2, 3, 1]),
@@ -401,7 +423,8 @@ def _write_synthetic_scrfd(path: Path) -> None:
         for k, n in (("score", 1), ("bbox", 4), ("kps", 10)):
             outs[k].append(helper.make_tensor_value_info(f"{k}_{s}", TensorProto.FLOAT, [None, n]))
     graph = helper.make_graph(
-        nodes, "fake_scrfd",
+        nodes,
+        "fake_scrfd",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 640, 640])],
         outs["score"] + outs["bbox"] + outs["kps"],
     )

@@ -84,8 +84,10 @@ def test_genuine_pairs_outscore_impostor_pairs(engine, identity_photos, model_id
         score = cosine(features[i][1].embedding, features[j][1].embedding)
         (genuine if pa == pb else impostor).append(score)
     auc = roc_auc_score([1] * len(genuine) + [0] * len(impostor), genuine + impostor)
-    print(f"{model_id}: AUC {auc:.3f}, genuine mean {np.mean(genuine):.3f}, "
-          f"impostor mean {np.mean(impostor):.3f}")
+    print(
+        f"{model_id}: AUC {auc:.3f}, genuine mean {np.mean(genuine):.3f}, "
+        f"impostor mean {np.mean(impostor):.3f}"
+    )
     assert np.mean(genuine) > np.mean(impostor)
     assert auc > 0.8
 
@@ -101,8 +103,11 @@ def test_multi_face_indices_select_different_faces(engine, faces_dir):
 
 def test_json_result_has_the_documented_fields(engine, faces_dir):
     fresh = Engine(engine.detector, CPU)  # empty caches, so every stage runs and is timed
-    result = fresh.compare(faces_dir / "identities/obama/obama_3.jpg",
-                            faces_dir / "identities/obama/obama_4.jpg", "faceres-rrf56")
+    result = fresh.compare(
+        faces_dir / "identities/obama/obama_3.jpg",
+        faces_dir / "identities/obama/obama_4.jpg",
+        "faceres-rrf56",
+    )
     doc = result.to_json()
     assert doc["a"]["image"]["sha256"] != doc["b"]["image"]["sha256"]
     assert len(doc["a"]["alignment"]["transform"]) == 2

@@ -107,7 +107,9 @@ def convert(wheel: Path, out_dir: Path) -> dict:
     save_file(
         dict(sorted(tensors.items())),
         str(out_path),
-        metadata={"source": f"MTCNN P-Net/R-Net/O-Net from PyPI facenet-pytorch 2.6.0 ({WHEEL_NAME})"},
+        metadata={
+            "source": f"MTCNN P-Net/R-Net/O-Net from PyPI facenet-pytorch 2.6.0 ({WHEEL_NAME})"
+        },
     )
     out_path.chmod(0o644)  # safetensors creates the file owner-only
     return {
@@ -139,7 +141,9 @@ def convert(wheel: Path, out_dir: Path) -> dict:
                 "were not verified by this tool; check them before redistribution."
             ),
         },
-        "keys": {stage: sorted(k for k in tensors if k.startswith(stage + ".")) for stage in STAGES},
+        "keys": {
+            stage: sorted(k for k in tensors if k.startswith(stage + ".")) for stage in STAGES
+        },
         "input": {
             "color": "RGB",
             "layout": "NCHW float32",
@@ -164,9 +168,14 @@ def update_manifest(manifest_path: Path, entry: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--wheel", required=True, type=Path, help=f"path to {WHEEL_NAME}")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default resources/models)")
-    ap.add_argument("--check", action="store_true",
-                    help="convert into a temp dir and verify bit-identity with --out")
+    ap.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default resources/models)"
+    )
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="convert into a temp dir and verify bit-identity with --out",
+    )
     args = ap.parse_args(argv)
 
     if args.check:

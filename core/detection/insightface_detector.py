@@ -125,7 +125,11 @@ class InsightFaceDetector:
             and str(device).startswith("cuda")
             and "CUDAExecutionProvider" in onnxruntime.get_available_providers()
         )
-        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if use_cuda else ["CPUExecutionProvider"]
+        providers = (
+            ["CUDAExecutionProvider", "CPUExecutionProvider"]
+            if use_cuda
+            else ["CPUExecutionProvider"]
+        )
         ctx_id = 0 if use_cuda else -1
 
         problems: list[str] = []
@@ -182,7 +186,8 @@ class InsightFaceDetector:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise PatchwiseError(
-                f"the detector needs an HxWx3 uint8 RGB image, got shape {rgb.shape} dtype {rgb.dtype}"
+                "the detector needs an HxWx3 uint8 RGB image, "
+                f"got shape {rgb.shape} dtype {rgb.dtype}"
             )
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # insightface models take BGR
         # the input size was fixed by prepare(); a model with a static input keeps its own
@@ -190,7 +195,7 @@ class InsightFaceDetector:
         faces = []
         if det is None or kps is None:
             return faces
-        for row, points in zip(np.asarray(det), np.asarray(kps)):
+        for row, points in zip(np.asarray(det), np.asarray(kps), strict=True):
             x1, y1, x2, y2, score = (float(v) for v in row[:5])
             faces.append(
                 DetectedFace(

