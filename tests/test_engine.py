@@ -116,3 +116,17 @@ def test_json_result_has_the_documented_fields(engine, faces_dir):
     assert doc["decomposition"]["residual"] <= 1e-5
     assert doc["score"]["cosine"] == pytest.approx(result.cosine)
     assert {"load", "detect", "align", "embed", "decompose"} <= set(doc["timings_ms"])
+
+
+@pytest.mark.parametrize("model_id", model_ids())
+def test_embed_tensor_matches_the_cell_sum(engine, model_id):
+    """The differentiable path explainers use gives the same embedding as the cells."""
+    model = engine.model(model_id)
+    faces = np.random.default_rng(5).integers(
+        0, 256, (2, model.input_size, model.input_size, 3), dtype=np.uint8
+    )
+    from_cells = np.stack([f.embedding for f in model.cell_features(faces)])
+    x = torch.from_numpy(faces.astype(np.float32).transpose(0, 3, 1, 2).copy())
+    with torch.inference_mode():
+        direct = model.embed_tensor(x).double().numpy()
+    assert np.allclose(direct, from_cells, rtol=0, atol=1e-4 * np.abs(from_cells).max())

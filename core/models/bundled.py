@@ -89,6 +89,13 @@ class FaceresGridModel:
         cells = maps.reshape(b, d, h * w).transpose(0, 2, 1) / (h * w)
         return [CellFeatures(cells=c, bias=None) for c in cells]
 
+    def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        spatial = self.net(x)
+        return spatial, spatial.mean(dim=(2, 3))
+
+    def embed_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        return self.spatial_forward(x)[1]
+
 
 class MobileFaceGridModel:
     """mobileface, decomposed over its 4x4 map: 16 cell vectors plus the head's bias."""
@@ -116,6 +123,13 @@ class MobileFaceGridModel:
         cells = np.einsum("cod,bcd->bco", self.cell_weights, per_cell)  # B x 16 x 256
         return [CellFeatures(cells=c, bias=self.bias) for c in cells]
 
+    def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        spatial = self.net(x)
+        return spatial, self.net.head(spatial)
+
+    def embed_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        return self.spatial_forward(x)[1]
+
 
 class FrozenRRFModel:
     """Restricted receptive fields from the frozen faceres backbone.
@@ -141,20 +155,33 @@ class FrozenRRFModel:
         info["neutral_fill"] = NEUTRAL_FILL
         return info
 
-    def patch_images(self, faces: np.ndarray) -> np.ndarray:
-        """B*K images (face-major): each face with everything outside one patch filled."""
-        faces = np.asarray(faces, dtype=np.float32)
-        b, s = faces.shape[0], faces.shape[1]
+    def patch_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """B x 3 x S x S -> (B*K) x 3 x S x S, face-major; all but one patch filled."""
+        b, _, s, _ = x.shape
         k = self.layout.count
-        out = np.full((b, k, s, s, 3), NEUTRAL_FILL, dtype=np.float32)
+        patches = torch.full((b, k, 3, s, s), NEUTRAL_FILL, dtype=x.dtype, device=x.device)
         for p, (x1, y1, x2, y2) in enumerate(self.layout.boxes):
             xs, ys, xe, ye = round(x1), round(y1), round(x2), round(y2)
-            out[:, p, ys:ye, xs:xe] = faces[:, ys:ye, xs:xe]
-        return out.reshape(b * k, s, s, 3)
+            patches[:, p, :, ys:ye, xs:xe] = x[:, :, ys:ye, xs:xe]
+        return patches.reshape(b * k, 3, s, s)
+
+    def patch_features(self, x: torch.Tensor) -> torch.Tensor:
+        """B x K x 1024 restricted patch features f_i (differentiable)."""
+        features = self.net(self.patch_inputs(x)).mean(dim=(2, 3))
+        return features.reshape(x.shape[0], self.layout.count, -1)
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
-        k = self.layout.count
-        maps = _batched(self.net, _to_tensor(self.patch_images(faces), self.device))
-        patch_features = maps.astype(np.float64).mean(axis=(2, 3))  # (B*K) x 1024
-        per_face = patch_features.reshape(-1, k, patch_features.shape[1])
-        return [CellFeatures(cells=f / k, bias=None) for f in per_face]
+        x = _to_tensor(faces, self.device)
+        step = max(1, MAX_BATCH // self.layout.count)  # faces per forward pass
+        with torch.inference_mode():
+            parts = [self.patch_features(x[i : i + step]).cpu() for i in range(0, len(x), step)]
+        per_face = torch.cat(parts).double().numpy()
+        return [CellFeatures(cells=f / self.layout.count, bias=None) for f in per_face]
+
+    def embed_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        return self.patch_features(x).mean(dim=1)
+
+    def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError(
+            f"{self.id} has one feature map per restricted patch, not one over the whole face"
+        )

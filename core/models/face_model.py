@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import torch
 
 GRID_LABEL = "grid cell (receptive fields overlap)"
 RRF_FROZEN_LABEL = "restricted receptive field, frozen backbone (not a trained RRFNet)"
@@ -69,6 +70,23 @@ class FaceModel(Protocol):
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
         """Cell vectors for a batch of aligned faces (B x S x S x 3 uint8 RGB)."""
+        ...
+
+    def embed_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """Embeddings (B x D) of B x 3 x S x S float RGB 0..255 on the model's device.
+
+        Differentiable (no inference mode inside), any normalisation is done
+        inside, and equal to cell_features(...).embedding up to float32 rounding.
+        Explainers use it for batched perturbation passes and gradients.
+        """
+        ...
+
+    def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(last spatial feature map B x C x h x w, embedding B x D), differentiable.
+
+        For Grad-CAM-style explainers. Models without one spatial map over the
+        whole face (restricted-receptive-field models) raise NotImplementedError.
+        """
         ...
 
 

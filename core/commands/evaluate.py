@@ -1,0 +1,43 @@
+"""`evaluate --pairs CSV`: verification metrics over labelled pairs."""
+
+from __future__ import annotations
+
+import sys
+
+from core.atomic_write import write_json_atomically
+from core.commands.runtime_options import add_runtime_options, engine_from_args
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("evaluate", help="score labelled pairs from a CSV")
+    parser.add_argument(
+        "--pairs", required=True, metavar="CSV", help="CSV with columns image_a,image_b,same"
+    )
+    parser.add_argument(
+        "--root", metavar="DIR", help="folder that relative paths start from (default: the CSV's)"
+    )
+    parser.add_argument("--model", default=None, help="model id (see `models`)")
+    parser.add_argument("--json", metavar="OUT", help="write metrics and per-pair scores")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the 10-fold split")
+    add_runtime_options(parser)
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rembedding images {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+
+def run(args) -> int:
+    from core.cli_report import print_evaluation
+    from core.evaluation import evaluate_pairs, read_pairs_csv
+    from core.models.registry import DEFAULT_MODEL
+
+    pairs = read_pairs_csv(args.pairs, root=args.root)
+    engine = engine_from_args(args)
+    result = evaluate_pairs(
+        engine, pairs, args.model or DEFAULT_MODEL, seed=args.seed, progress=_progress
+    )
+    print_evaluation(result)
+    if args.json:
+        write_json_atomically(args.json, result)
+        print(f"JSON written to {args.json}")
+    return 0

@@ -1,0 +1,53 @@
+"""Options every engine-driven command shares, and the engine they configure."""
+
+from __future__ import annotations
+
+import argparse
+
+from core.errors import UsageError
+
+
+def add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="torch device (default: CUDA when available, else CPU)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: all cores)"
+    )
+    parser.add_argument(
+        "--detector",
+        default="auto",
+        choices=["auto", "mtcnn", "insightface"],
+        help="face detector (auto: insightface when a local pack exists, else the bundled MTCNN)",
+    )
+    parser.add_argument(
+        "--detector-pack",
+        metavar="DIR",
+        default=None,
+        help="insightface model pack directory (else $PATCHWISE_DETECTOR_PACK "
+        "or ~/.insightface/models/<pack>)",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=None,
+        help="refuse images with more pixels than this "
+        "(default 100 million, or $PATCHWISE_MAX_PIXELS)",
+    )
+
+
+def engine_from_args(args):
+    """An Engine configured by the runtime options (device, threads, detector, pixel limit)."""
+    from core.detection.select import make_detector
+    from core.device import configure_threads, select_device
+    from core.engine import Engine
+
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads must be at least 1")
+    configure_threads(args.threads)
+    device = select_device(args.device)
+    detector = make_detector(args.detector, pack_dir=args.detector_pack, device=device)
+    return Engine(detector, device, max_pixels=args.max_pixels)
