@@ -27,7 +27,6 @@ entry (safetensors writes several metadata keys in random order), and no timesta
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import shutil
@@ -48,6 +47,7 @@ for _path in (REPO_ROOT, REPO_ROOT / "tools"):
 
 import tfjs_reference as ref  # noqa: E402
 
+from core.file_hash import sha256_bytes, sha256_file  # noqa: E402
 from core.models import faceres_net, mobileface_net  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "resources" / "models"
@@ -63,18 +63,6 @@ TOLERANCE = 1e-4
 class ConversionError(SystemExit):
     def __init__(self, message: str) -> None:
         super().__init__(f"error: {message}")
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- the tarball -----------------------------------------------------------------------

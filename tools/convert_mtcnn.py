@@ -22,7 +22,6 @@ is bit-identical to the committed file and that the manifest entry matches.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import sys
@@ -34,6 +33,11 @@ import torch
 from safetensors.torch import save_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from core.file_hash import sha256_bytes, sha256_file  # noqa: E402
+
 DEFAULT_OUT = REPO_ROOT / "resources" / "models"
 
 WHEEL_NAME = "facenet_pytorch-2.6.0-py3-none-any.whl"
@@ -41,18 +45,6 @@ STAGES = ("pnet", "rnet", "onet")
 MEMBER = "facenet_pytorch/data/{}.pt"
 OUT_FILE = "mtcnn.safetensors"
 MANIFEST = "manifest.json"
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_wheel(wheel: Path) -> tuple[dict[str, torch.Tensor], dict[str, str], str]:

@@ -14,7 +14,6 @@ non-commercial, licences; Patchwise bundles none of them.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from core.detection.detected_face import DetectedFace, sort_by_size
 from core.errors import DetectorUnavailableError, PatchwiseError
+from core.file_hash import sha256_file
 
 ENV_VAR = "PATCHWISE_DETECTOR_PACK"
 KNOWN_PACKS = ("buffalo_l", "buffalo_m", "buffalo_s", "antelopev2")
@@ -73,14 +73,6 @@ def pack_search_description(explicit_dir: str | os.PathLike | None = None) -> st
         return f"{Path(env).expanduser()} (from ${ENV_VAR})"
     places = ", ".join(str(p) for p in default_pack_locations())
     return f"{places} (${ENV_VAR} not set)"
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _detection_first(files: list[Path]) -> list[Path]:
@@ -167,7 +159,7 @@ class InsightFaceDetector:
 
         self.pack_name = self.pack_dir.name
         self.id = f"insightface:{self.pack_name}/{self.onnx_file.name}"
-        self.onnx_sha256 = _sha256_file(self.onnx_file)
+        self.onnx_sha256 = sha256_file(self.onnx_file)
         self.device = "cuda" if use_cuda else "cpu"
 
     def describe(self) -> dict:

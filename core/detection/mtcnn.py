@@ -41,7 +41,6 @@ taking many seconds on a CPU.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
@@ -53,6 +52,7 @@ from torch.nn import functional as F
 
 from core.detection.detected_face import DetectedFace, sort_by_size
 from core.errors import DetectorUnavailableError, PatchwiseError
+from core.file_hash import sha256_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WEIGHTS = REPO_ROOT / "resources" / "models" / "mtcnn.safetensors"
@@ -242,14 +242,6 @@ def pyramid_scales(h: int, w: int, min_face_size: float, factor: float) -> list[
     return scales
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 # ---------------------------------------------------------------------------
 # The detector
 # ---------------------------------------------------------------------------
@@ -309,7 +301,7 @@ class MTCNNDetector:
                 raise DetectorUnavailableError(
                     f"MTCNN weights file {path} does not fit the {prefix[:-1]} network: {exc}"
                 ) from exc
-        return hashlib.sha256(data).hexdigest()
+        return sha256_bytes(data)
 
     def describe(self) -> dict:
         return {

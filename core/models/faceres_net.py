@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.errors import ModelNotFoundError
+from core.models.safetensors_loading import load_module_weights
 
 INPUT_SIZE = 224
 EMBEDDING_DIM = 1024
@@ -113,15 +113,4 @@ class FaceResNet(nn.Module):
 
 def load_faceres(path: str | Path) -> FaceResNet:
     """Load a `FaceResNet` from the converter's safetensors file (float16, upcast to float32)."""
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelNotFoundError(f"faceres weights not found: {path}")
-    try:
-        state = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
-        model = FaceResNet()
-        model.load_state_dict(state, strict=True)
-    except Exception as exc:  # safetensors raises its own error type for corrupt files
-        raise ModelNotFoundError(f"faceres weights in {path} do not fit: {exc}") from exc
-    return model.eval().requires_grad_(False)
+    return load_module_weights(FaceResNet(), path, "faceres")

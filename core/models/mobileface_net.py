@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.errors import ModelNotFoundError
+from core.models.safetensors_loading import load_module_weights
 
 INPUT_SIZE = 112
 EMBEDDING_DIM = 256
@@ -111,15 +111,4 @@ class MobileFaceModule(nn.Module):
 
 def load_mobileface(path: str | Path) -> MobileFaceModule:
     """Load a `MobileFaceModule` from the converter's safetensors file (float32)."""
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelNotFoundError(f"mobileface weights not found: {path}")
-    try:
-        state = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
-        model = MobileFaceModule()
-        model.load_state_dict(state, strict=True)
-    except Exception as exc:  # safetensors raises its own error type for corrupt files
-        raise ModelNotFoundError(f"mobileface weights in {path} do not fit: {exc}") from exc
-    return model.eval().requires_grad_(False)
+    return load_module_weights(MobileFaceModule(), path, "mobileface")

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
 
 from core.errors import ModelNotFoundError
+from core.file_hash import sha256_file
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
 MANIFEST = MODELS_DIR / "manifest.json"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)
