@@ -1,0 +1,1 @@
+"""Post-hoc explainers with measured faithfulness (see docs/explainers.md and registry.py)."""

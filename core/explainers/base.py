@@ -1,0 +1,201 @@
+"""What every explainer shares: the pair it explains, the Explanation it returns,
+progress and cancellation, and batched perturbation passes.
+
+Maps are in aligned-face pixels of the model input (S x S) and signed:
+positive means "this region makes the two faces similar", negative
+"dissimilar". Each explainer records its method, parameters, seed, the number of
+images it sent through the model and its wall time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core.errors import PatchwiseError, UsageError
+from core.models.face_model import FaceModel
+
+Progress = Callable[[int, int], None]
+
+
+class Cancelled(PatchwiseError):
+    """The user cancelled a running explainer (CLI exit code 130, like Ctrl-C)."""
+
+    exit_code = 130
+
+
+class MethodUnavailableError(UsageError):
+    """The method cannot explain this model (e.g. Grad-CAM on a restricted-field model)."""
+
+
+def cancel_check(cancel) -> Callable[[], bool]:
+    """Accept None, a callable returning bool, or an object with is_set() (threading.Event)."""
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set
+    if callable(cancel):
+        return cancel
+    raise TypeError("cancel must be None, a callable or an Event-like object with is_set()")
+
+
+@dataclass(frozen=True)
+class ExplainPair:
+    """Two aligned faces (S x S x 3 uint8 RGB), their unperturbed embeddings and the model."""
+
+    face_a: np.ndarray
+    face_b: np.ndarray
+    emb_a: np.ndarray
+    emb_b: np.ndarray
+    model: FaceModel
+
+    @property
+    def size(self) -> int:
+        return int(self.face_a.shape[0])
+
+    @property
+    def scale(self) -> float:
+        """Model pixels per 112-px unit (the papers' parameters are in 112 px faces)."""
+        return self.size / 112.0
+
+
+def pair_from_comparison(comparison, model: FaceModel | None = None) -> ExplainPair:
+    """The engine's pair: aligned faces and the cached embeddings of a Comparison."""
+    from core.models.registry import load_model
+
+    model = model or load_model(comparison.model["id"], torch.device(comparison.device))
+    return ExplainPair(
+        face_a=comparison.a.aligned.image,
+        face_b=comparison.b.aligned.image,
+        emb_a=np.asarray(comparison.a.features.embedding, dtype=np.float64),
+        emb_b=np.asarray(comparison.b.features.embedding, dtype=np.float64),
+        model=model,
+    )
+
+
+def pair_with_model(pair: ExplainPair, model: FaceModel) -> ExplainPair:
+    """The same faces under another model (e.g. a randomised copy): embeddings recomputed."""
+    runner = BatchRunner(model, None, None)
+    emb = runner.embed(np.stack([pair.face_a, pair.face_b]).astype(np.float32))
+    return ExplainPair(pair.face_a, pair.face_b, emb[0], emb[1], model)
+
+
+@dataclass
+class Explanation:
+    """Signed maps for faces A and B plus everything needed to reproduce them."""
+
+    method: str
+    map_a: np.ndarray  # S x S float32, aligned-face pixels of face A
+    map_b: np.ndarray
+    parameters: dict
+    seed: int | None
+    forward_passes: int  # images sent through model.embed_tensor (or spatial_forward)
+    seconds: float
+    model_id: str
+    units: str  # what a map value means
+    extras: dict[str, np.ndarray] = field(default_factory=dict)  # per-size maps, S+/S-, ...
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "method": self.method,
+            "model": self.model_id,
+            "parameters": self.parameters,
+            "seed": self.seed,
+            "forward_passes": self.forward_passes,
+            "seconds": round(self.seconds, 4),
+            "forward_passes_per_second": (
+                round(self.forward_passes / self.seconds, 2) if self.seconds > 0 else None
+            ),
+            "map_size": list(self.map_a.shape),
+            "units": self.units,
+            "map_a_range": [float(self.map_a.min()), float(self.map_a.max())],
+            "map_b_range": [float(self.map_b.min()), float(self.map_b.max())],
+            "extra_maps": sorted(self.extras),
+            "notes": list(self.notes),
+        }
+
+
+def default_batch(model: FaceModel) -> int:
+    """Images per forward pass: bounded so a 224 px model on CPU stays within memory
+    and a cancel is honoured within about a second.
+
+    Restricted-field models run one backbone pass per patch, so they get K times fewer.
+    """
+    base = 32 if model.input_size <= 112 else 16
+    if model.layout.kind == "restricted":
+        return max(1, 16 // model.layout.count)
+    return base
+
+
+class BatchRunner:
+    """Batched embed_tensor passes under inference_mode, with progress, cancel and a pass count."""
+
+    def __init__(self, model: FaceModel, progress: Progress | None, cancel, total: int = 0):
+        self.model = model
+        self.progress = progress
+        self.cancelled = cancel_check(cancel)
+        self.total = total
+        self.done = 0
+        self.passes = 0
+        self.batch = default_batch(model)
+        self.device = getattr(model, "device", torch.device("cpu"))
+
+    def check(self) -> None:
+        if self.cancelled():
+            raise Cancelled("explanation cancelled")
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, max(self.total, self.done))
+
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """N x S x S x 3 float (0..255) -> N x D float64 embeddings, in chunks."""
+        return self.embed_generated(len(images), lambda start, stop: images[start:stop])
+
+    def embed_generated(self, count: int, make: Callable[[int, int], np.ndarray]) -> np.ndarray:
+        """Embed `count` images built chunk by chunk by make(start, stop) (bounded memory).
+
+        The cancel flag is checked before every chunk, so a cancel takes effect
+        within one batch (well under a second for the bundled models on CPU).
+        """
+        out = []
+        for start in range(0, count, self.batch):
+            self.check()
+            chunk = make(start, min(count, start + self.batch))
+            x = torch.from_numpy(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2), np.float32))
+            with torch.inference_mode():
+                out.append(self.model.embed_tensor(x.to(self.device)).double().cpu().numpy())
+            self.passes += len(chunk)
+            self.advance(len(chunk))
+        return np.concatenate(out)
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def cosines(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Row-wise cosine of X (N x D) with one vector y (D,)."""
+    return unit_rows(x) @ unit_rows(y)[0]
+
+
+def normalise_signed(m: np.ndarray) -> np.ndarray:
+    """Scale to [-1, 1] by the largest |value|, keeping zero at zero (the sign is the meaning)."""
+    peak = float(np.abs(m).max())
+    return (m / peak if peak > 0 else m).astype(np.float32)
+
+
+class Stopwatch:
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start

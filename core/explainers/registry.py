@@ -1,0 +1,123 @@
+"""The explainers by name, and one call that runs any of them on a Comparison.
+
+    EXPLAINERS[name] -> ExplainerSpec(settings class, default settings, explain function, label)
+    explain(name, comparison, settings=None, seed=0, progress=None, cancel=None) -> Explanation
+    availability(name, model) -> None if usable, else the reason it is not
+
+Every explain function has the signature fn(pair, settings, seed, progress, cancel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import UsageError
+from core.explainers.base import (
+    ExplainPair,
+    Explanation,
+    MethodUnavailableError,
+    pair_from_comparison,
+)
+from core.explainers.corrrise import CorrRiseSettings, explain_corrrise
+from core.explainers.gradcam import GradCamSettings, explain_gradcam
+from core.explainers.marginals import MarginalSettings, explain_marginals
+from core.explainers.sdd import SddSettings, explain_sdd
+from core.explainers.xmaps import XMapSettings, explain_xmap
+
+
+@dataclass(frozen=True)
+class ExplainerSpec:
+    settings_class: type
+    default_settings: Callable[[], object]
+    function: Callable[..., Explanation] | None  # None: read from the decomposition
+    label: str
+    needs_spatial_map: bool = False
+    random: bool = False  # whether the seed changes the result
+
+
+EXPLAINERS: dict[str, ExplainerSpec] = {
+    "xmap": ExplainerSpec(
+        XMapSettings,
+        XMapSettings,
+        explain_xmap,
+        "X-Maps (systematic occlusion, Knoche et al.)",
+        random=True,
+    ),
+    "corrrise": ExplainerSpec(
+        CorrRiseSettings,
+        CorrRiseSettings,
+        explain_corrrise,
+        "CorrRISE (random masks + Pearson correlation, Lu et al.)",
+        random=True,
+    ),
+    "gradcam": ExplainerSpec(
+        GradCamSettings,
+        GradCamSettings,
+        explain_gradcam,
+        "similarity Grad-CAM",
+        needs_spatial_map=True,
+    ),
+    "gradcampp": ExplainerSpec(
+        GradCamSettings,
+        lambda: GradCamSettings(plus_plus=True),
+        explain_gradcam,
+        "similarity Grad-CAM++",
+        needs_spatial_map=True,
+    ),
+    "sdd": ExplainerSpec(
+        SddSettings,
+        SddSettings,
+        explain_sdd,
+        "SDD contrastive map (needs a background gallery)",
+        needs_spatial_map=True,
+    ),
+    "marginals": ExplainerSpec(
+        MarginalSettings,
+        MarginalSettings,
+        None,
+        "decomposition marginals (exact, no extra forward pass)",
+    ),
+}
+
+
+def availability(name: str, model) -> str | None:
+    """None when `name` can explain `model`, else a sentence saying why not."""
+    spec = spec_for(name)
+    if spec.needs_spatial_map and model.layout.kind == "restricted":
+        return (
+            f"{name} is not available for this model ({model.id}): it has one feature "
+            "map per restricted patch, not one spatial map over the whole face"
+        )
+    return None
+
+
+def spec_for(name: str) -> ExplainerSpec:
+    if name not in EXPLAINERS:
+        raise UsageError(f"unknown explainer '{name}'; available: {', '.join(EXPLAINERS)}")
+    return EXPLAINERS[name]
+
+
+def explain(
+    name: str, comparison, settings=None, seed: int | None = 0, progress=None, cancel=None
+) -> Explanation:
+    """Run explainer `name` on a Comparison (its aligned faces and cached embeddings)."""
+    spec = spec_for(name)
+    settings = spec.default_settings() if settings is None else settings
+    if spec.function is None:
+        return explain_marginals(comparison.decomposition, comparison.model["id"], seed)
+    return explain_pair(name, pair_from_comparison(comparison), settings, seed, progress, cancel)
+
+
+def explain_pair(
+    name: str, pair: ExplainPair, settings=None, seed: int | None = 0, progress=None, cancel=None
+) -> Explanation:
+    """Run explainer `name` on an ExplainPair (faces, embeddings, model)."""
+    spec = spec_for(name)
+    if spec.function is None:
+        raise UsageError(f"{name} reads the engine's decomposition; use explain() on a Comparison")
+    reason = availability(name, pair.model)
+    if reason:
+        raise MethodUnavailableError(reason)
+    settings = spec.default_settings() if settings is None else settings
+    return spec.function(pair, settings, seed, progress, cancel)
