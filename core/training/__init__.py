@@ -1,0 +1,1 @@
+"""Training and label-free distillation of RRFNet and xCos (docs/training.md)."""
