@@ -1,0 +1,54 @@
+"""The software and machine that computed a result, for a case's provenance.
+
+The git commit is read with `git rev-parse HEAD` in the source folder; an
+installed copy has no repository (or no git), and then the commit is None.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import __version__
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def git_commit(root: Path = _SOURCE_ROOT) -> str | None:
+    """The commit of the source tree (with "+dirty" if it has local changes), or None."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = head.stdout.strip()
+    dirty = status.returncode == 0 and bool(status.stdout.strip())
+    return f"{commit}+dirty" if dirty else commit
+
+
+def software_environment(device: str) -> dict:
+    """App version, git commit, Python/torch/numpy versions, platform and device."""
+    return {
+        "app_version": __version__,
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "device": device,
+    }

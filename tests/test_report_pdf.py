@@ -1,0 +1,216 @@
+"""The PDF report, read back with pypdfium2, and the `report` command (issue 7)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+import torch
+
+from core.case import Case, open_case
+from core.cli import main
+from core.report.pdf_report import write_report
+
+MODEL = "mobileface"
+EXAMINER = "Łukasz Żółć"
+
+
+@pytest.fixture(scope="module")
+def photos(faces_dir) -> dict[str, Path]:
+    root = faces_dir / "identities"
+    return {
+        "A": root / "obama" / "obama_6_small.jpg",
+        "B": root / "kit_harington" / "kit_harington_2.jpg",
+    }
+
+
+@pytest.fixture(scope="module")
+def comparison(photos):
+    from core.detection.select import make_detector
+    from core.engine import Engine
+
+    device = torch.device("cpu")
+    engine = Engine(make_detector("mtcnn", device=device), device)
+    return engine.compare(photos["A"], photos["B"], MODEL)
+
+
+def _pages_text(path: Path) -> list[str]:
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def _flat(text: str) -> str:
+    """Text with line breaks removed, so wrapped values can be searched."""
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def report(comparison, tmp_path_factory):
+    case = Case.from_comparison(
+        comparison, case_id="CASE-Ω-7", examiner=EXAMINER, agency="Komenda Główna"
+    )
+    path = tmp_path_factory.mktemp("report") / "case.pdf"
+    steps = []
+    digest = write_report(case, comparison, path, progress=lambda f, m: steps.append(f))
+    return case, path, digest, steps
+
+
+def test_report_pages_are_numbered_and_carry_the_case_id(report):
+    _, path, _, _ = report
+    pages = _pages_text(path)
+    assert 5 <= len(pages) <= 10
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "CASE-Ω-7" in text
+
+
+def test_report_text_holds_hashes_model_score_and_warnings(report):
+    case, path, digest, steps = report
+    text = _flat(" ".join(_pages_text(path)))
+    for item in case.inputs:
+        assert item.sha256 in text
+    assert case.provenance["model"]["weights_sha256"] in text
+    assert MODEL in text
+    assert repr(case.score) in text  # the score exactly as the JSON has it
+    assert f"{case.score:+.4f}" in text
+    assert "UNCALIBRATED" in text
+    assert "not computed" in text  # LR, C-Score, explainers
+    assert EXAMINER in text and "Komenda Główna" in text
+    assert "case created" in text  # the audit log
+    assert steps[-1] == 1.0 and steps == sorted(steps)
+    assert case.audit_log[-1].action == "report exported" and digest in case.audit_log[-1].detail
+
+
+def test_figure_pages_are_not_blank(report):
+    _, path, _, _ = report
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        texts = [pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf))]
+        figure_pages = [i for i, t in enumerate(texts) if re.search(r"Figure [1-4]\.", t)]
+        assert len(figure_pages) >= 2
+        for index in figure_pages:
+            pixels = np.asarray(pdf[index].render(scale=0.5).to_pil().convert("L"))
+            inked = (pixels < 200).mean()
+            assert inked > 0.08, f"page {index + 1} is nearly blank ({inked:.3f} inked)"
+    finally:
+        pdf.close()
+
+
+def test_demo_calibration_and_verbal_statement_are_shown(comparison, tmp_path):
+    """The bundled DEMO calibration: LR, verbal statement, C-Score and the DEMO warning."""
+    from core.case.analyses import add_evidence, load_case_calibration
+
+    case = Case.from_comparison(comparison, case_id="DEMO-1")
+    calibration, data = load_case_calibration("demo", comparison.model)
+    evidence = add_evidence(case, calibration, data)
+    path = tmp_path / "demo.pdf"
+    write_report(case, comparison, path)
+    text = _flat(" ".join(_pages_text(path)))
+    assert "DEMO CALIBRATION — NOT FOR CASEWORK" in text
+    assert _flat(evidence["verbal"]["statement"]) in text
+    assert f"log10 LR {evidence['log10_lr']:+.2f}" in text
+    assert f"{evidence['c_score']['c_score']:.3f}" in text
+    assert case.settings["calibration"]["sha256"] in text
+    assert "UNCALIBRATED" not in text
+
+
+def test_cli_report_then_report_on_the_saved_case(photos, tmp_path, capsys):
+    pdf, pwcase = tmp_path / "new.pdf", tmp_path / "c.pwcase"
+    args = [str(photos["A"]), str(photos["B"]), "--model", MODEL, "--detector", "mtcnn"]
+    code = main(
+        [
+            "report",
+            *args,
+            "--out",
+            str(pdf),
+            "--examiner",
+            EXAMINER,
+            "--case-id",
+            "CLI-1",
+            "--threshold",
+            "0.3",
+            "--save-case",
+            str(pwcase),
+        ]
+    )
+    assert code == 0 and pdf.is_file()
+    case, _, verification = open_case(pwcase)
+    assert verification.ok and case.examiner == EXAMINER
+    assert [e.action for e in case.audit_log] == [
+        "case created",
+        "evidence computed",
+        "report exported",
+        "case saved",
+    ]
+
+    again = tmp_path / "again.pdf"
+    assert main(["report", "--case", str(pwcase), "--out", str(again)]) == 0
+    text = _flat(" ".join(_pages_text(again)))
+    assert "reproduced (tolerance 1e-06" in text
+    assert "integrity verified" in capsys.readouterr().out
+    assert "below the threshold +0.3000" in text  # different people
+
+    blocked = pdf / "x.pdf"  # a folder that is a file: the write fails cleanly
+    assert main(["report", "--case", str(pwcase), "--out", str(blocked)]) == 2
+    assert "cannot write the file" in capsys.readouterr().err
+
+
+def test_cli_refuses_bad_usage_and_altered_cases(photos, tmp_path):
+    out = str(tmp_path / "x.pdf")
+    assert main(["report", "--out", out]) == 2
+    assert main(["report", str(photos["A"]), "--case", "c.pwcase", "--out", out]) == 2
+    assert (
+        main(["report", str(photos["A"]), str(photos["B"]), "--out", out, "--case-id", "a/b"]) == 2
+    )
+    bad = tmp_path / "bad.pwcase"
+    bad.write_bytes(b"PK\x03\x04 broken")
+    assert main(["report", "--case", str(bad), "--out", out]) == 9
+
+
+def test_case_and_report_code_never_imports_qt():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, core.case, core.case.analyses, core.report.pdf_report, "
+        "core.commands.report; from core.report import figures; figures._cet_d1(); "
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_colour_map_is_centred_on_white():
+    from core.report import figures
+
+    white = figures.diverging_rgb(0.0, 1.0)
+    assert white.min() > 225  # CET-D1's middle is (near) white
+    red, blue = figures.diverging_rgb(1.0, 1.0), figures.diverging_rgb(-1.0, 1.0)
+    assert red[0] > red[2] and blue[2] > blue[0]
+
+
+def test_failed_checks_are_the_first_thing_the_report_says(comparison, tmp_path):
+    from core.case.case_file import CaseVerification
+    from core.case.rerun import RerunResult, compare_results
+
+    case = Case.from_comparison(comparison, case_id="BAD-1")
+    stored = case.comparison_json
+    fresh = comparison.to_json()
+    fresh["score"]["cosine"] += 0.01
+    differences, measures = compare_results(stored, fresh)
+    rerun = RerunResult(False, tuple(differences), measures, comparison)
+    verification = CaseVerification(problems=["image B (x.jpg): ALTERED — test"])
+    path = tmp_path / "bad.pdf"
+    write_report(case, comparison, path, verification=verification, rerun=rerun)
+    first_page = _flat(_pages_text(path)[0])
+    assert "INTEGRITY CHECK FAILED" in first_page and "ALTERED — test" in first_page
+    assert "NOT REPRODUCED" in first_page and "cosine differs by 0.01" in first_page
+    assert first_page.index("INTEGRITY") < first_page.index("Propositions")
