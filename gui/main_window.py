@@ -1,0 +1,628 @@
+"""The workbench window: two evidence panes, the pair grid, the gauge and the map panel.
+
+It wires views to the Qt-free WorkbenchState and runs every core call in a
+worker (gui/workers.py). It computes nothing itself: maps painted on the faces
+are the decomposition's own numbers laid over their cells, or explainer maps
+from core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.errors import PatchwiseError
+from core.explainers.marginals import paint_boxes
+from core.models.registry import load_model, model_ids
+from gui import evidence_view, explainer_jobs
+from gui.colormaps import DEFAULT_DIVERGING, DIVERGING, overlay_rgba
+from gui.confidence_gauge import ConfidenceGauge
+from gui.error_log import report_unexpected
+from gui.evidence_pane import EvidencePane
+from gui.explainer_panel import MARGINALS, NONE, ExplainerPanel
+from gui.jobs import compare_job, prepare_job
+from gui.pair_grid import PairGridPanel
+from gui.view_model import SIDES, WorkbenchState
+from gui.workers import ENGINE_LOCK, JobRunner
+
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files (*)"
+DETECTORS = ("auto", "mtcnn", "insightface")
+
+
+class MainWindow(QMainWindow):
+    """Patchwise's main window. `ready` fires when the current pair is fully shown."""
+
+    ready = Signal()
+    explained = Signal(str)  # an explainer's maps arrived
+
+    def __init__(
+        self,
+        engine,
+        settings: QSettings,
+        model_id: str | None = None,
+        threads: int | None = None,
+        detector_factory=None,
+        remember_geometry: bool = True,
+    ):
+        super().__init__()
+        self.engine = engine
+        self.settings = settings
+        self._detector_factory = detector_factory
+        self._remember_geometry = remember_geometry
+        model_id = model_id or str(settings.value("model", "faceres"))
+        if model_id not in model_ids():
+            model_id = "faceres"
+        self.state = WorkbenchState(model_id, str(settings.value("detector", "auto")))
+        self.runner = JobRunner(threads, self)
+        self.setWindowTitle("Patchwise: forensic face comparison workbench")
+        self.setAcceptDrops(False)
+
+        self.panes = {side: EvidencePane(side) for side in SIDES}
+        self.grid = PairGridPanel()
+        self.grid.set_term_info(self.state.term_info)
+        self.gauge = ConfidenceGauge()
+        self.maps = ExplainerPanel(list(explainer_jobs.TOGGLES))
+        self.calibrations = evidence_view.CalibrationCache()
+        self.calibration_choice = str(settings.value("calibration", evidence_view.NONE))
+        self.error_banner = QLabel("")
+        self.error_banner.setWordWrap(True)
+        self.error_banner.setStyleSheet(
+            "background: #fde2e1; color: #7a1010; padding: 4px; border: 1px solid #e0a0a0;"
+        )
+        self.error_banner.setVisible(False)
+        self._overlay_opacity = 0.55
+        self._cmap = str(settings.value("colormap", DEFAULT_DIVERGING))
+        if self._cmap not in DIVERGING:
+            self._cmap = DEFAULT_DIVERGING
+        self._map_cache: dict = {}
+        self._layout_widgets()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self.maps.colormap.setCurrentText(self._cmap)
+        self.grid.set_colormap(self._cmap)
+        self._update_evidence()
+        self._update_toggles()
+        self.resize(1400, 880)
+        geometry = settings.value("geometry") if remember_geometry else None
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    # -- layout ---------------------------------------------------------------------
+
+    def _layout_widgets(self) -> None:
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.gauge)
+        centre_layout.addWidget(self.grid, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.panes["q"])
+        splitter.addWidget(centre)
+        splitter.addWidget(self.panes["k"])
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.maps)
+        side.addWidget(self.grid.top_box)
+        side.setSizes([380, 420])
+        splitter.addWidget(side)
+        splitter.setSizes([320, 500, 320, 260])
+        for index, stretch in enumerate((3, 5, 3, 2)):
+            splitter.setStretchFactor(index, stretch)
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.error_banner)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(root)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Settings")
+        bar.setObjectName("settings-toolbar")
+        self.addToolBar(bar)
+        self.model_box = QComboBox()
+        self.model_box.addItems(model_ids())
+        self.model_box.setCurrentText(self.state.model_id)
+        self.model_box.setToolTip("Recognition model; hover an entry for its provenance")
+        self.detector_box = QComboBox()
+        self.detector_box.addItems(DETECTORS)
+        self.detector_box.setCurrentText(self.state.detector)
+        self.detector_box.setToolTip(self._detector_tooltip())
+        self.calibration_box = QComboBox()
+        self.calibration_box.addItem("Uncalibrated", evidence_view.NONE)
+        self.calibration_box.addItem("DEMO calibration (bundled)", evidence_view.DEMO)
+        self.calibration_box.addItem("Lab calibration file…", "")
+        if self.calibration_choice not in (evidence_view.NONE, evidence_view.DEMO):
+            self.calibration_box.insertItem(
+                2, Path(self.calibration_choice).name, self.calibration_choice
+            )
+        self.calibration_box.setCurrentIndex(
+            max(0, self.calibration_box.findData(self.calibration_choice))
+        )
+        self.calibration_box.setToolTip(
+            "Turns the score into C-Score and a likelihood ratio. The DEMO calibration "
+            "comes from a few shared photos: it is not for casework."
+        )
+        bar.addWidget(QLabel(" Model "))
+        bar.addWidget(self.model_box)
+        bar.addWidget(QLabel("  Detector "))
+        bar.addWidget(self.detector_box)
+        bar.addWidget(QLabel("  Calibration "))
+        bar.addWidget(self.calibration_box)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for side, title, keys in (
+            ("q", "Open &Questioned (Q)…", QKeySequence.StandardKey.Open),
+            ("k", "Open &Reference (K)…", QKeySequence("Ctrl+Shift+O")),
+        ):
+            action = QAction(title, self)
+            action.setShortcut(keys)
+            action.triggered.connect(lambda _=False, s=side: self.open_dialog(s))
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("About Patchwise", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.device_label = QLabel(f"device: {self._device_text()}")
+        self.model_label = QLabel("model: —")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(140)
+        self.busy_bar.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_comparison)
+        busy = QWidget()
+        busy_layout = QHBoxLayout(busy)
+        busy_layout.setContentsMargins(0, 0, 0, 0)
+        busy_layout.addWidget(self.busy_bar)
+        busy_layout.addWidget(self.cancel_button)
+        status.addPermanentWidget(busy)
+        status.addPermanentWidget(self.model_label)
+        status.addPermanentWidget(self.device_label)
+
+    def _device_text(self) -> str:
+        device = str(self.engine.device)
+        return "GPU (" + device + ")" if device.startswith("cuda") else "CPU"
+
+    def _detector_tooltip(self) -> str:
+        info = self.engine.detector.describe()
+        weights = info.get("weights") or {}
+        sha = weights.get("sha256", "") if isinstance(weights, dict) else ""
+        return f"Face detector in use: {info.get('id')} (weights SHA-256 {sha[:16]}…)"
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        for pane in self.panes.values():
+            pane.fileDropped.connect(self.load_photo)
+            pane.faceClicked.connect(self.choose_face)
+            pane.alignedClicked.connect(self.state.select_patch_at)
+        self.grid.cellClicked.connect(self.state.select_cell)
+        self.grid.moveRequested.connect(self.state.move_selection)
+        self.gauge.clicked.connect(self._gauge_details)
+        self.model_box.currentTextChanged.connect(self._model_chosen)
+        self.detector_box.currentTextChanged.connect(self._detector_chosen)
+        self.calibration_box.activated.connect(self._calibration_chosen)
+        self.maps.mapToggled.connect(self._map_toggled)
+        self.maps.opacityChanged.connect(self._opacity_changed)
+        self.maps.colormapChanged.connect(self._colormap_changed)
+        self.maps.cancelRequested.connect(lambda: self.runner.cancel("explain"))
+        self.runner.started.connect(self._jobs_changed)
+        self.runner.stopped.connect(self._jobs_changed)
+        self.state.subscribe("photo", self._photo_changed)
+        self.state.subscribe("comparison", self._comparison_changed)
+        self.state.subscribe("selection", self._selection_changed)
+        self.state.subscribe("error", self._error_changed)
+
+    # -- user intents ----------------------------------------------------------------
+
+    def open_dialog(self, side: str) -> None:
+        start = str(self.settings.value("last_folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, IMAGE_FILTER)
+        if path:
+            self.settings.setValue("last_folder", str(Path(path).parent))
+            self.load_photo(side, path)
+
+    def load_photo(self, side: str, path: str) -> None:
+        """Load and detect a photo in a worker; compare once both sides have a face."""
+        self.state.set_photo(side, path)
+        self.panes[side].clear_photo()
+        self.panes[side].show_message(f"Loading {Path(path).name}…")
+        self.runner.start(
+            f"prepare-{side}",
+            prepare_job(self.engine, path),
+            on_done=lambda prepared, s=side: self._prepared(s, prepared),
+            on_error=lambda message, expected, s=side: self._failed(message, expected, s),
+        )
+
+    def choose_face(self, side: str, index: int) -> None:
+        if self.state.choose_face(side, index):
+            self.compare()
+
+    @property
+    def loading(self) -> bool:
+        """Whether a photo is still being loaded or a comparison computed."""
+        return any(self.runner.is_busy(c) for c in ("prepare-q", "prepare-k", "compare"))
+
+    def compare(self) -> bool:
+        """Start (or restart) the comparison of the chosen faces, discarding stale work.
+
+        False when there is nothing to compare yet (a side has no photo or no face).
+        """
+        if not self.state.ready_to_compare:
+            return False
+        state = self.state
+        self.runner.start(
+            "compare",
+            compare_job(
+                self.engine,
+                state.prepared["q"],
+                state.prepared["k"],
+                state.model_id,
+                state.face_index["q"],
+                state.face_index["k"],
+            ),
+            on_done=self._compared,
+            on_error=lambda message, expected: self._failed(message, expected, None),
+        )
+        return True
+
+    def cancel_comparison(self) -> None:
+        for channel in ("prepare-q", "prepare-k", "compare"):
+            self.runner.cancel(channel)
+        self.statusBar().showMessage("Cancelled.", 5000)
+
+    # -- results -----------------------------------------------------------------------
+
+    def _prepared(self, side: str, prepared) -> None:
+        self.state.set_prepared(side, prepared)
+        if not prepared.faces:
+            self.state.set_error(f"{prepared.evidence.name}: no face found. Try another photo.")
+        if not self.compare() and not self.loading:
+            self.ready.emit()  # shown as far as it goes; nothing more will come
+
+    def _compared(self, comparison) -> None:
+        if comparison is None:
+            return
+        self.state.set_comparison(comparison)
+        self.ready.emit()
+        if not self.model_box.itemData(0, Qt.ItemDataRole.ToolTipRole):
+            self._load_provenance()
+
+    def _failed(self, message: str, expected: bool, side: str | None) -> None:
+        if not expected:
+            report_unexpected(self, message)
+            message = "An unexpected error occurred (see the log file named in the dialog)."
+        if side is not None:
+            self.panes[side].show_message(message)
+        self.state.set_error(message)
+        if not self.loading:
+            self.ready.emit()
+
+    def _load_provenance(self) -> None:
+        """Describe every registered model in a worker, for the model box's tooltips."""
+        device = self.engine.device
+
+        def job(progress, cancelled):
+            described = {}
+            for model_id in model_ids():
+                if cancelled():
+                    break
+                try:
+                    with ENGINE_LOCK:
+                        described[model_id] = load_model(model_id, device).describe()
+                except PatchwiseError as exc:
+                    described[model_id] = {"id": model_id, "error": str(exc)}
+            return described
+
+        self.runner.start("provenance", job, on_done=self._show_provenance)
+
+    def _show_provenance(self, described: dict) -> None:
+        for row in range(self.model_box.count()):
+            info = described.get(self.model_box.itemText(row))
+            if info is not None:
+                self.model_box.setItemData(row, provenance_text(info), Qt.ItemDataRole.ToolTipRole)
+
+    # -- state -> views ------------------------------------------------------------------
+
+    def _photo_changed(self, side: str) -> None:
+        prepared = self.state.prepared[side]
+        if prepared is not None:
+            self.panes[side].show_photo(prepared, self.state.face_index[side])
+
+    def _comparison_changed(self) -> None:
+        comparison = self.state.comparison
+        self.grid.show_comparison(comparison)
+        self._update_evidence()
+        self._update_toggles()
+        if comparison is None:
+            for pane in self.panes.values():
+                pane.show_aligned(None)
+            return
+        self.panes["q"].show_aligned(comparison.a.aligned)
+        self.panes["k"].show_aligned(comparison.b.aligned)
+        model = comparison.model
+        sha = str(model.get("weights_sha256", ""))
+        self.model_label.setText(f"model: {model['id']} sha256 {sha[:12]}")
+        self.model_label.setToolTip(provenance_text(model))
+        timings = ", ".join(f"{k} {v:.0f} ms" for k, v in comparison.timings_ms.items())
+        self.statusBar().showMessage(f"Compared ({timings or 'from cache'}).", 10000)
+        if self.maps.current not in (NONE, MARGINALS):
+            self._map_toggled(self.maps.current)
+
+    def _selection_changed(self) -> None:
+        selection = self.state.selection
+        comparison = self.state.comparison
+        if selection is None or comparison is None:
+            self.grid.show_selection(None, None)
+            for pane in self.panes.values():
+                pane.clear_patch()
+            self._refresh_overlays()
+            return
+        boxes = comparison.decomposition.layout.boxes
+        self.grid.show_selection(selection.i, selection.j)
+        self.panes["q"].show_patch(boxes[selection.i], selection.i)
+        self.panes["k"].show_patch(boxes[selection.j], selection.j)
+        self._refresh_overlays()
+
+    def _error_changed(self) -> None:
+        message = self.state.error
+        self.error_banner.setText(message or "")
+        self.error_banner.setVisible(bool(message))
+        if message:
+            self.statusBar().showMessage(message.splitlines()[0], 10000)
+
+    def _jobs_changed(self, _channel: str) -> None:
+        busy = self.loading
+        self.busy_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if not self.runner.is_busy("explain"):
+            self.maps.set_busy(None)
+
+    # -- maps over the aligned faces -------------------------------------------------------
+
+    def _refresh_overlays(self) -> None:
+        comparison = self.state.comparison
+        for side in SIDES:
+            self.panes[side].show_overlay(None if comparison is None else self._overlay(side))
+
+    def _overlay(self, side: str):
+        """Painted linked terms win; else the chosen map; the scale is symmetric about 0."""
+        comparison = self.state.comparison
+        layout = comparison.decomposition.layout
+        painted = self.state.painted_terms(side)
+        if painted is not None:
+            values = paint_boxes(painted, layout.boxes, layout.input_size)
+        elif self.maps.current == MARGINALS:
+            d = comparison.decomposition
+            marginals = d.row_marginals() if side == "q" else d.column_marginals()
+            values = paint_boxes(marginals, layout.boxes, layout.input_size)
+        elif self.maps.current in explainer_jobs.TOGGLES:
+            cached = self._map_cache.get(self._map_key(self.maps.current))
+            if cached is None:
+                return None
+            values = cached["map_a" if side == "q" else "map_b"]
+        else:
+            return None
+        return overlay_rgba(values, self._cmap, self._overlay_opacity)
+
+    def _map_key(self, name: str) -> tuple:
+        state = self.state
+        pair = tuple((state.prepared[s].evidence.sha256, state.face_index[s]) for s in SIDES)
+        return explainer_jobs.cache_key(name, pair, state.model_id)
+
+    def _map_toggled(self, name: str) -> None:
+        """Show a map; an explainer not yet cached for this pair starts in a worker."""
+        self.runner.cancel("explain")
+        self.maps.set_busy(None)
+        comparison = self.state.comparison
+        if name in explainer_jobs.TOGGLES and comparison is not None:
+            key = self._map_key(name)
+            if key not in self._map_cache:
+                self.maps.set_busy(0.0, name)
+                self.runner.start(
+                    "explain",
+                    explainer_jobs.explain_job(name, comparison),
+                    on_done=lambda result, k=key, n=name: self._explained(k, n, result),
+                    on_error=lambda message, expected: self._failed(message, expected, None),
+                    on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
+                )
+        self.maps.info.setText(self._map_info(name))
+        self._refresh_overlays()
+
+    def _explained(self, key: tuple, name: str, result: dict) -> None:
+        self._map_cache[key] = result
+        self.maps.set_busy(None)
+        if self.maps.current == name:
+            self.maps.info.setText(self._map_info(name))
+            self._refresh_overlays()
+        self.explained.emit(name)
+
+    def _map_info(self, name: str) -> str:
+        if name == MARGINALS:
+            return (
+                "Each cell is painted with its exact share of the score: Q with its row "
+                "sums, K with its column sums (pair terms plus head-bias terms)."
+            )
+        if name == NONE:
+            return "Click a cell on one aligned face to paint its terms onto the other."
+        if self.state.comparison is None:
+            return ""
+        cached = self._map_cache.get(self._map_key(name))
+        return cached["info"] if cached is not None else f"Computing {name}…"
+
+    def _update_toggles(self) -> None:
+        """Disable the explainers that cannot run for the current model, saying why."""
+        comparison = self.state.comparison
+        if comparison is None:
+            for name in explainer_jobs.TOGGLES:
+                reason = explainer_jobs.GUI_UNAVAILABLE.get(explainer_jobs.TOGGLES[name][0])
+                self.maps.buttons[name].setEnabled(reason is None)
+                self.maps.buttons[name].setToolTip(reason or explainer_jobs.settings_text(name))
+            return
+        model = load_model(comparison.model["id"], self.engine.device)
+        for name in explainer_jobs.TOGGLES:
+            reason = explainer_jobs.unavailable_reason(name, model)
+            button = self.maps.buttons[name]
+            button.setEnabled(reason is None)
+            button.setToolTip(reason or explainer_jobs.settings_text(name))
+        if not self.maps.group.checkedButton().isEnabled():
+            self.maps.choose(NONE)
+
+    def _opacity_changed(self, value: float) -> None:
+        self._overlay_opacity = value
+        self._refresh_overlays()
+
+    def _colormap_changed(self, name: str) -> None:
+        self._cmap = name
+        self.settings.setValue("colormap", name)
+        self.grid.set_colormap(name)
+        self._refresh_overlays()
+
+    # -- settings -------------------------------------------------------------------------
+
+    def _model_chosen(self, model_id: str) -> None:
+        self.settings.setValue("model", model_id)
+        self.state.set_model(model_id)
+        self.compare()
+
+    def _detector_chosen(self, kind: str) -> None:
+        if self._detector_factory is None or kind == self.state.detector:
+            return
+        try:
+            self.engine = self._detector_factory(kind)
+        except PatchwiseError as exc:
+            self.state.set_error(str(exc))
+            self.detector_box.blockSignals(True)
+            self.detector_box.setCurrentText(self.state.detector)
+            self.detector_box.blockSignals(False)
+            return
+        self.settings.setValue("detector", kind)
+        self.detector_box.setToolTip(self._detector_tooltip())
+        self.state.set_detector(kind)
+        for side in SIDES:
+            if self.state.paths[side]:
+                self.load_photo(side, self.state.paths[side])
+
+    def _calibration_chosen(self, index: int) -> None:
+        choice = self.calibration_box.itemData(index)
+        if choice == "":
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open a calibration file", "", "Calibration (*.json)"
+            )
+            if not path:
+                self.calibration_box.setCurrentIndex(
+                    max(0, self.calibration_box.findData(self.calibration_choice))
+                )
+                return
+            choice = path
+        self.set_calibration(choice)
+
+    def set_calibration(self, choice: str) -> None:
+        """Use no calibration ("none"), the bundled DEMO one ("demo"), or a file's path."""
+        if self.calibration_box.findData(choice) < 0:
+            self.calibration_box.insertItem(2, Path(choice).name, choice)
+        self.calibration_box.setCurrentIndex(self.calibration_box.findData(choice))
+        self.calibration_choice = choice
+        self.settings.setValue("calibration", choice)
+        self._update_evidence()
+
+    def _calibration(self):
+        """The chosen calibration for the current model; errors go to the banner."""
+        comparison = self.state.comparison
+        try:
+            return self.calibrations.get(self.calibration_choice, comparison.model)
+        except PatchwiseError as exc:
+            self.state.set_error(str(exc))
+            return None
+
+    def _update_evidence(self) -> None:
+        comparison = self.state.comparison
+        if comparison is None:
+            chosen = self.calibration_box.currentText()
+            status = (
+                "uncalibrated"
+                if self.calibration_choice == evidence_view.NONE
+                else (f"{chosen} chosen; it applies once a pair is compared")
+            )
+            self.gauge.set_result(None, None, status, [])
+            return
+        result = evidence_view.evidence(comparison, self._calibration())
+        status = result.calibration_status
+        if self.calibration_choice == evidence_view.DEMO and result.calibration is None:
+            status += f" (no DEMO calibration is bundled for {comparison.model['id']})"
+        self.gauge.set_result(
+            result.score, result.threshold, status, evidence_view.gauge_text(result)
+        )
+
+    def _gauge_details(self) -> None:
+        comparison = self.state.comparison
+        calibration = self._calibration() if comparison is not None else None
+        if calibration is None:
+            QMessageBox.information(
+                self,
+                "Evidence details",
+                "The score distributions and the Tippett plot come from a calibration. "
+                "Choose the DEMO calibration or a lab calibration file in the toolbar "
+                "(after a comparison). Without one, the cosine is not a likelihood ratio.",
+            )
+            return
+        dialog = evidence_view.EvidenceDetails(
+            calibration, evidence_view.evidence(comparison, calibration), self
+        )
+        dialog.open()
+        self._details = dialog
+
+    def _about(self) -> None:
+        from core import __version__
+
+        QMessageBox.about(
+            self,
+            "About Patchwise",
+            f"Patchwise {__version__}: forensic face comparison with exactly decomposed "
+            "similarity scores. Runs offline.",
+        )
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._remember_geometry:
+            self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.sync()
+        self.runner.shutdown()
+        super().closeEvent(event)
+
+
+def provenance_text(info: dict) -> str:
+    """A model's provenance as tooltip text."""
+    if "error" in info:
+        return f"{info['id']}: unavailable ({info['error']})"
+    lines = [f"<b>{info['id']}</b>: {info.get('label', '')}"]
+    for key in ("weights_file", "weights_sha256", "source", "origin", "license", "input"):
+        if info.get(key):
+            lines.append(f"{key}: {info[key]}")
+    return "<br>".join(lines)

@@ -1,0 +1,204 @@
+"""The workbench's state, free of Qt: what is loaded, chosen and selected.
+
+Views subscribe to named events and redraw from this state; user intents
+(choose face 2, select cell (i, j), click a point on K's face) are methods
+here, so tests can drive and inspect the workbench without pixels. Nothing
+here computes a result: comparisons come from core (through gui/workers.py)
+and are only stored and indexed.
+
+Events: "photo" (side), "comparison", "selection", "error", "busy", "model".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+SIDES = ("q", "k")
+SIDE_TITLES = {"q": "Questioned (Q)", "k": "Reference (K)"}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A selected pair cell (i on Q, j on K) and which side's click made it.
+
+    `focus` is "q" when the user picked a patch on Q (its row of terms is
+    painted onto K), "k" for the reverse, None for a grid / list selection.
+    """
+
+    i: int
+    j: int
+    focus: str | None = None
+
+
+def cell_at(boxes, x: float, y: float) -> int | None:
+    """The cell whose box contains aligned-face point (x, y); nearest centre wins overlaps."""
+    best, best_dist = None, None
+    for index, (x1, y1, x2, y2) in enumerate(boxes):
+        if x1 <= x < x2 and y1 <= y < y2:
+            dist = (x - (x1 + x2) / 2) ** 2 + (y - (y1 + y2) / 2) ** 2
+            if best_dist is None or dist < best_dist:
+                best, best_dist = index, dist
+    return best
+
+
+class WorkbenchState:
+    """Photos, chosen faces, model, the current comparison and the selection."""
+
+    def __init__(self, model_id: str, detector: str = "auto"):
+        self.model_id = model_id
+        self.detector = detector
+        self.paths: dict[str, str | None] = {s: None for s in SIDES}
+        self.prepared: dict[str, object | None] = {s: None for s in SIDES}
+        self.face_index: dict[str, int] = {s: 0 for s in SIDES}
+        self.comparison = None
+        self.selection: Selection | None = None
+        self.error: str | None = None
+        self.busy: str | None = None
+        self._listeners: dict[str, list[Callable]] = defaultdict(list)
+
+    # -- events -------------------------------------------------------------
+
+    def subscribe(self, event: str, callback: Callable) -> None:
+        self._listeners[event].append(callback)
+
+    def _emit(self, event: str, *args) -> None:
+        for callback in list(self._listeners[event]):
+            callback(*args)
+
+    # -- inputs ---------------------------------------------------------------
+
+    def set_photo(self, side: str, path: str) -> None:
+        """A new photo for one side: forget its faces and the old comparison."""
+        self.paths[side] = str(path)
+        self.prepared[side] = None
+        self.face_index[side] = 0
+        self._clear_comparison()
+        self._emit("photo", side)
+        if self.error is not None:
+            self.set_error(None)
+
+    def set_prepared(self, side: str, prepared) -> None:
+        """The photo of `side` was loaded and its faces detected (largest first)."""
+        self.prepared[side] = prepared
+        self.face_index[side] = 0
+        self._emit("photo", side)
+
+    def choose_face(self, side: str, index: int) -> bool:
+        """Choose face `index` of `side`; False when there is no such face or no change."""
+        prepared = self.prepared[side]
+        if prepared is None or not 0 <= index < len(prepared.faces):
+            return False
+        if index == self.face_index[side]:
+            return False
+        self.face_index[side] = index
+        self._clear_comparison()
+        self._emit("photo", side)
+        return True
+
+    def set_model(self, model_id: str) -> None:
+        if model_id != self.model_id:
+            self.model_id = model_id
+            self._clear_comparison()
+            self._emit("model")
+
+    def set_detector(self, detector: str) -> None:
+        if detector != self.detector:
+            self.detector = detector
+            for side in SIDES:
+                self.prepared[side] = None
+            self._clear_comparison()
+            self._emit("model")
+
+    @property
+    def ready_to_compare(self) -> bool:
+        return all(p is not None and len(p.faces) > 0 for p in self.prepared.values())
+
+    # -- results ----------------------------------------------------------------
+
+    def set_comparison(self, comparison) -> None:
+        """A finished comparison; the selection starts on its most positive pair."""
+        self.comparison = comparison
+        self.error = None
+        positive, negative = comparison.decomposition.top_pairs(1)
+        top = (positive or negative)[0]
+        self.selection = Selection(top["i"], top["j"])
+        self._emit("comparison")
+        self._emit("selection")
+
+    def set_error(self, message: str | None) -> None:
+        self.error = message
+        self._emit("error")
+
+    def set_busy(self, label: str | None) -> None:
+        self.busy = label
+        self._emit("busy")
+
+    def _clear_comparison(self) -> None:
+        if self.comparison is not None or self.selection is not None:
+            self.comparison = None
+            self.selection = None
+            self._emit("comparison")
+            self._emit("selection")
+
+    # -- selection ---------------------------------------------------------------
+
+    @property
+    def cell_count(self) -> int:
+        return 0 if self.comparison is None else self.comparison.decomposition.layout.count
+
+    def select_cell(self, i: int, j: int, focus: str | None = None) -> bool:
+        """Select pair (i on Q, j on K); out-of-range cells are ignored."""
+        k = self.cell_count
+        if not (0 <= i < k and 0 <= j < k):
+            return False
+        self.selection = Selection(int(i), int(j), focus)
+        self._emit("selection")
+        return True
+
+    def move_selection(self, di: int, dj: int) -> bool:
+        """Arrow keys: move the selected cell by (di rows, dj columns), clamped to the grid."""
+        if self.selection is None:
+            return False
+        k = self.cell_count
+        i = min(max(self.selection.i + di, 0), k - 1)
+        j = min(max(self.selection.j + dj, 0), k - 1)
+        return self.select_cell(i, j)
+
+    def select_patch_at(self, side: str, x: float, y: float) -> bool:
+        """A click at aligned-face point (x, y) of `side` selects the cell under it.
+
+        Its row (Q) or column (K) of pair terms is then painted onto the other
+        face; the other side's cell becomes the best-matching one in that row.
+        """
+        if self.comparison is None:
+            return False
+        cell = cell_at(self.comparison.decomposition.layout.boxes, x, y)
+        if cell is None:
+            return False
+        terms = self.linked_terms(side, cell)
+        partner = int(np.argmax(terms))
+        i, j = (cell, partner) if side == "q" else (partner, cell)
+        return self.select_cell(i, j, focus=side)
+
+    def linked_terms(self, side: str, cell: int) -> np.ndarray:
+        """Q cell i's row of pair terms (over K's cells), or K cell j's column (over Q's)."""
+        matrix = self.comparison.decomposition.pair_matrix
+        return matrix[cell, :] if side == "q" else matrix[:, cell]
+
+    def painted_terms(self, side: str) -> np.ndarray | None:
+        """The per-cell terms to paint on `side`'s face for the current focus, if any."""
+        sel = self.selection
+        if self.comparison is None or sel is None or sel.focus is None or sel.focus == side:
+            return None
+        return self.linked_terms(sel.focus, sel.i if sel.focus == "q" else sel.j)
+
+    def term_info(self, i: int, j: int) -> dict:
+        """What hovering cell (i, j) shows: the term and its share of the score."""
+        decomposition = self.comparison.decomposition
+        term = float(decomposition.pair_matrix[i, j])
+        share = term / decomposition.cosine if abs(decomposition.cosine) > 1e-9 else None
+        return {"i": i, "j": j, "term": term, "share": share}

@@ -1,0 +1,262 @@
+"""The workbench window (pytest-qt, offscreen), driven like an examiner would.
+
+Small photos and the 112-px mobileface model (4x4 grid -> 16x16 pairs) keep it fast.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QPointF, QSettings, QStandardPaths, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from core.detection.select import make_detector  # noqa: E402
+from core.engine import Engine  # noqa: E402
+from gui.explainer_panel import MARGINALS, NONE  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+
+MODEL = "mobileface"
+WAIT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def engine():
+    import torch
+
+    return Engine(make_detector("mtcnn"), torch.device("cpu"))
+
+
+@pytest.fixture
+def window(qtbot, engine, tmp_path):
+    QStandardPaths.setTestModeEnabled(True)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(engine, settings, model_id=MODEL)
+    qtbot.addWidget(win)
+    win.resize(1400, 880)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.runner.shutdown()
+
+
+@pytest.fixture
+def genuine(faces_dir):
+    folder = faces_dir / "identities" / "obama"
+    return str(folder / "obama_6_small.jpg"), str(folder / "obama_5_240p.jpg")
+
+
+def load_pair(qtbot, win, q, k):
+    with qtbot.waitSignal(win.ready, timeout=WAIT_MS):
+        win.load_photo("q", q)
+        win.load_photo("k", k)
+
+
+def click_view(qtbot, widget, view, x, y):
+    """Click at view coordinates (x, y) of a pyqtgraph ViewBox inside `widget`."""
+    scene_point = view.mapViewToScene(QPointF(x, y))
+    pos = widget.mapFromScene(scene_point)
+    qtbot.mouseClick(widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_genuine_pair_fills_the_grid_and_the_gauge_shows_the_engine_score(
+    qtbot, window, engine, genuine
+):
+    load_pair(qtbot, window, *genuine)
+    comparison = window.state.comparison
+    assert comparison is not None and window.state.error is None
+    expected = engine.compare(genuine[0], genuine[1], MODEL)
+    k = expected.decomposition.layout.count
+    assert k == 16
+    shown = window.grid.image.image
+    assert shown.shape == (k, k)
+    np.testing.assert_allclose(shown, expected.decomposition.pair_matrix, atol=1e-12)
+    assert window.gauge.score == pytest.approx(expected.cosine, abs=1e-9)
+    assert f"{expected.cosine:+.4f}" in window.gauge.summary()
+    assert "uncalibrated" in window.gauge.summary()
+    assert "grid cell (receptive fields overlap)" in window.grid.layout_label.text()
+    assert window.grid.top_list.count() > 2
+    assert window.model_label.text().startswith(f"model: {MODEL} sha256 ")
+
+
+def test_clicking_a_grid_cell_selects_the_patches_on_both_faces_and_photos(qtbot, window, genuine):
+    load_pair(qtbot, window, *genuine)
+    click_view(qtbot, window.grid.graphics, window.grid.heat_plot.vb, 7, 3)
+    selection = window.state.selection
+    assert (selection.i, selection.j) == (3, 7)
+    comparison = window.state.comparison
+    boxes = comparison.decomposition.layout.boxes
+    rect = window.panes["q"].aligned_patch.rect()
+    assert (rect.x(), rect.y(), rect.right(), rect.bottom()) == pytest.approx(boxes[3])
+    polygon = window.panes["k"].photo_patch.polygon()
+    corners = np.array([[p.x(), p.y()] for p in polygon])
+    np.testing.assert_allclose(corners, comparison.b.aligned.box_to_original(boxes[7]))
+    qtbot.keyClick(window.grid, Qt.Key.Key_Right)
+    qtbot.keyClick(window.grid, Qt.Key.Key_Down)
+    assert (window.state.selection.i, window.state.selection.j) == (4, 8)
+    window.grid.top_list.itemClicked.emit(window.grid.top_list.item(1))
+    top = comparison.decomposition.top_pairs(1)[0][0]
+    assert (window.state.selection.i, window.state.selection.j) == (top["i"], top["j"])
+
+
+def test_clicking_a_point_on_a_face_selects_the_patch_under_it(qtbot, window, genuine):
+    load_pair(qtbot, window, *genuine)
+    pane_q = window.panes["q"]
+    click_view(qtbot, pane_q.aligned_widget, pane_q.aligned_view, 80, 30)
+    selection = window.state.selection
+    matrix = window.state.comparison.decomposition.pair_matrix
+    assert selection.i == 6 and selection.focus == "q"  # 4x4 cells of 28 px: column 2, row 1
+    assert selection.j == int(np.argmax(matrix[6]))
+    assert window.panes["k"].overlay.image is not None  # Q's row painted onto K
+    assert window.panes["q"].overlay.image is None
+
+
+def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
+    qtbot, window, genuine
+):
+    load_pair(qtbot, window, *genuine)
+    window.maps.choose(MARGINALS)
+    assert window.panes["q"].overlay.image is not None
+    assert window.panes["k"].overlay.image is not None
+
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    progress = []
+    window.maps.progress.valueChanged.connect(progress.append)
+    window.maps.choose("X-Map III")  # thousands of occluded faces: long enough to cancel
+    qtbot.waitUntil(lambda: progress and progress[-1] > 0, timeout=WAIT_MS)
+    ticks_while_running = len(ticks)
+    qtbot.waitUntil(lambda: len(ticks) >= ticks_while_running + 10, timeout=WAIT_MS)
+    assert window.runner.is_busy("explain")  # the GUI ticked while the explainer ran
+    with qtbot.waitSignal(window.runner.stopped, timeout=WAIT_MS):
+        window.maps.cancel.click()
+    assert not window.runner.is_busy("explain")
+    assert window.panes["q"].overlay.image is None  # no map from the cancelled run
+    assert not window.maps.progress.isVisible()
+
+    with qtbot.waitSignal(window.explained, timeout=WAIT_MS):
+        window.maps.choose("Grad-CAM")
+    timer.stop()
+    assert window.panes["q"].overlay.image.shape == (112, 112, 4)
+    assert "deletion AUC" in window.maps.info.text()
+    window.maps.choose(NONE)
+    with qtbot.assertNotEmitted(window.runner.started):
+        window.maps.choose("Grad-CAM")  # cached per (pair, model, settings, seed)
+    assert window.panes["k"].overlay.image is not None
+
+
+def test_the_demo_calibration_gives_c_score_and_lr_and_its_status(qtbot, window, genuine):
+    load_pair(qtbot, window, *genuine)
+    window.set_calibration("demo")
+    summary = window.gauge.summary()
+    assert "DEMO calibration — not for casework" in summary
+    assert "C-Score" in summary and "log10 LR" in summary
+    from core.evidence.evidence_section import (
+        default_calibration_path,
+        evidence_for,
+        load_calibration,
+    )
+
+    comparison = window.state.comparison
+    calibration = load_calibration(default_calibration_path(MODEL), comparison.model)
+    expected = evidence_for(comparison.cosine, calibration, MODEL)
+    assert f"log10 LR {expected.log10_lr:+.2f}" in summary
+    assert window.gauge.threshold == pytest.approx(expected.threshold)
+    qtbot.mouseClick(window.gauge, Qt.MouseButton.LeftButton)
+    assert window._details.isVisible()
+    window._details.close()
+    window.set_calibration("none")
+    assert "uncalibrated" in window.gauge.summary()
+
+
+def test_a_second_face_can_be_chosen_and_the_comparison_follows(qtbot, window, engine, faces_dir):
+    group = str(faces_dir / "multi_face" / "kit_with_rose.jpg")
+    single = str(faces_dir / "identities" / "rose_leslie" / "rose_leslie_2.jpg")
+    load_pair(qtbot, window, group, single)
+    faces = window.state.prepared["q"].faces
+    assert len(faces) >= 2
+    x1, y1, x2, y2 = faces[1].box
+    pane = window.panes["q"]
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        click_view(qtbot, pane.photo_widget, pane.photo_view, (x1 + x2) / 2, (y1 + y2) / 2)
+    assert window.state.face_index["q"] == 1
+    comparison = window.state.comparison
+    assert comparison.a.index == 1
+    expected = engine.compare(group, single, MODEL, face_a=1)
+    assert comparison.cosine == pytest.approx(expected.cosine, abs=1e-9)
+    assert "face 2 of" in pane.info.text()
+
+
+def test_a_corrupt_image_shows_an_error_and_the_next_pair_still_works(
+    qtbot, window, genuine, tmp_path
+):
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        window.load_photo("q", str(corrupt))
+    assert "corrupt.jpg" in window.state.error
+    assert window.error_banner.isVisibleTo(window)
+    assert window.state.comparison is None
+    load_pair(qtbot, window, *genuine)
+    assert window.state.error is None and window.state.comparison is not None
+    assert not window.error_banner.isVisibleTo(window)
+
+
+def test_an_unexpected_exception_is_logged_and_a_dialog_names_the_log(qtbot, window):
+    def broken(progress, cancelled):
+        raise RuntimeError("boom from a worker")
+
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        window.runner.start("compare", broken, on_error=lambda m, e: window._failed(m, e, None))
+    from gui.error_log import log_path
+
+    assert "boom from a worker" in log_path().read_text(encoding="utf-8")
+    dialogs = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert dialogs and str(log_path()) in dialogs[-1].text()
+    for dialog in dialogs:
+        dialog.close()
+
+
+def test_screenshot_and_quit_after_ready_write_a_png_of_the_window(genuine, tmp_path):
+    out = tmp_path / "window.png"
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "gui",
+            *genuine,
+            "--model",
+            MODEL,
+            "--detector",
+            "mtcnn",
+            "--screenshot",
+            str(out),
+            "--quit-after-ready",
+        ],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert not image.isNull()
+    assert image.width() >= 1000 and image.height() >= 600
