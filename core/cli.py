@@ -3,7 +3,8 @@
 Each command lives in core/commands/<name>.py. Exit codes (docs/cli.md):
 0 success, 1 internal error, 2 bad usage, 3 unreadable image, 4 image too
 large, 5 no face found, 6 face index out of range, 7 model not found or
-broken, 8 detector unavailable, 130 interrupted.
+broken, 8 detector unavailable, 9 case file fails verification,
+10 calibration unusable (unreadable, wrong model, too few pairs), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from core.errors import PatchwiseError
 COMMAND_MODULES = (
     "core.commands.compare",
     "core.commands.evaluate",
+    "core.commands.explain",
     "core.commands.models",
+    "core.commands.train",
+    "core.commands.distill",
+    "core.commands.report",
+    "core.commands.calibrate",
+    "core.commands.validate",
+    "core.commands.gui",
 )
 
 

@@ -26,7 +26,9 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     print(f"  {result.model['label']}")
     print(_side_line("A", result.a))
     print(_side_line("B", result.b))
-    print(f"cosine similarity: {result.cosine:+.4f}  (uncalibrated: not a likelihood ratio)")
+    kind = result.model.get("score_kind", "cosine")
+    name = "xCos score" if kind == "xcos" else "cosine similarity"
+    print(f"{name}: {result.cosine:+.4f}  (a similarity score, not a likelihood ratio)")
     print(
         f"decomposition: {layout.count}x{layout.count} pairs of {layout.label}; "
         f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e}"

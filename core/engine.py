@@ -15,13 +15,29 @@ import torch
 
 from core import __version__
 from core.alignment import AlignedFace, align_face
-from core.decomposition import Decomposition, decompose
+from core.decomposition import Decomposition, cosine, decompose
 from core.detection.detected_face import DetectedFace, Detector
 from core.errors import FaceIndexError, NoFaceError
 from core.evidence_image import EvidenceImage, load_evidence
 from core.models.face_model import CellFeatures, FaceModel
 from core.models.registry import load_model
 from core.stage_timer import StageTimer
+
+
+def score_features(model: FaceModel, a: CellFeatures, b: CellFeatures) -> Decomposition:
+    """The decomposed score of two faces: the model's own `score_pair` when it has one
+    (xCos, whose score is not the cosine of two embeddings), else the exact cosine split."""
+    score_pair = getattr(model, "score_pair", None)
+    if score_pair is not None:
+        return score_pair(a, b)
+    return decompose(a, b, model.layout)
+
+
+def pair_score(model: FaceModel, a: CellFeatures, b: CellFeatures) -> float:
+    """The model's comparison score of two faces (cosine of embeddings, or xCos)."""
+    if getattr(model, "score_pair", None) is not None:
+        return model.score_pair(a, b).cosine
+    return cosine(a.embedding, b.embedding)
 
 
 @dataclass(frozen=True)
@@ -92,7 +108,7 @@ class Comparison:
             "model": self.model,
             "a": self.a.to_json(),
             "b": self.b.to_json(),
-            "score": {"cosine": self.cosine},
+            "score": {"cosine": self.cosine, "kind": self.model.get("score_kind", "cosine")},
             "decomposition": self.decomposition.to_json(),
             "timings_ms": self.timings_ms,
         }
@@ -165,15 +181,29 @@ class Engine:
     ) -> Comparison:
         """Compare face `face_a` of photo A with face `face_b` of photo B."""
         timer = StageTimer()
-        model = self.model(model_id)
+        self.model(model_id)  # fail early on an unknown model
         prep_a = self.prepare(source_a, timer=timer)
         prep_b = self.prepare(source_b, timer=timer)
+        return self.compare_prepared(prep_a, prep_b, model_id, face_a, face_b, timer)
+
+    def compare_prepared(
+        self,
+        prep_a: PreparedImage,
+        prep_b: PreparedImage,
+        model_id: str,
+        face_a: int = 0,
+        face_b: int = 0,
+        timer: StageTimer | None = None,
+    ) -> Comparison:
+        """Compare two photos already loaded and detected by `prepare` (the GUI's path)."""
+        timer = timer or StageTimer()
+        model = self.model(model_id)
         prep_a.face(face_a), prep_b.face(face_b)  # fail early on a bad index
         (al_a, f_a), (al_b, f_b) = self.side_features(
             [(prep_a, face_a), (prep_b, face_b)], model, timer
         )
         with timer.stage("decompose"):
-            decomposition = decompose(f_a, f_b, model.layout)
+            decomposition = score_features(model, f_a, f_b)
         return Comparison(
             a=FaceSide(prep_a, face_a, al_a, f_a),
             b=FaceSide(prep_b, face_b, al_b, f_b),

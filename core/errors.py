@@ -53,3 +53,15 @@ class DetectorUnavailableError(PatchwiseError):
     """The requested detector (e.g. an insightface model pack) is missing or broken."""
 
     exit_code = 8
+
+
+class CaseFileError(PatchwiseError):
+    """A .pwcase file cannot be read, or its originals or manifest fail verification."""
+
+    exit_code = 9
+
+
+class CalibrationError(PatchwiseError):
+    """A calibration cannot be fitted (too few pairs), read, or used with this model."""
+
+    exit_code = 10

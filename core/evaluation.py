@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.decomposition import cosine
+from core.engine import pair_score
 from core.errors import PatchwiseError, UsageError
 from core.verification_metrics import verification_report
 
@@ -72,7 +72,7 @@ def evaluate_pairs(
     """Score every pair (largest face of each image) and compute the verification metrics."""
     model = engine.model(model_id)
     images = sorted({p.image_a for p in pairs} | {p.image_b for p in pairs})
-    embeddings: dict[Path, np.ndarray] = {}
+    features_of: dict = {}  # image -> CellFeatures
     failed: dict[Path, str] = {}
     prepared = []
     for n, image in enumerate(images, start=1):
@@ -86,12 +86,14 @@ def evaluate_pairs(
             for (path, _), (_, features) in zip(
                 prepared, engine.side_features([(p, 0) for _, p in prepared], model), strict=True
             ):
-                embeddings[path] = features.embedding
+                features_of[path] = features
             prepared = []
         if progress:
             progress(n, len(images))
-    scored = [p for p in pairs if p.image_a in embeddings and p.image_b in embeddings]
-    scores = np.array([cosine(embeddings[p.image_a], embeddings[p.image_b]) for p in scored])
+    scored = [p for p in pairs if p.image_a in features_of and p.image_b in features_of]
+    scores = np.array(
+        [pair_score(model, features_of[p.image_a], features_of[p.image_b]) for p in scored]
+    )
     same = np.array([p.same for p in scored], dtype=bool)
     return {
         "schema": "patchwise.evaluation/1",

@@ -6,13 +6,13 @@ from core.detection.insightface_detector import find_insightface_pack
 from core.detection.select import make_detector
 from core.device import select_device
 from core.errors import PatchwiseError
-from core.models.registry import load_model, model_ids
+from core.models.registry import available_model_ids, load_model
 
 
 def inventory(args) -> dict:
     device = select_device(args.device)
     models = []
-    for model_id in model_ids():
+    for model_id in available_model_ids():
         try:
             models.append(load_model(model_id, device).describe())
         except PatchwiseError as exc:

@@ -19,23 +19,41 @@ def register(commands) -> None:
     )
     parser.add_argument("--json", metavar="OUT", help="write the full result as JSON")
     parser.add_argument("--top", type=int, default=5, help="top pair terms to print")
+    parser.add_argument(
+        "--calibration",
+        metavar="CAL.json",
+        default=None,
+        help="score-to-LR calibration of this model ('demo': the bundled DEMO one); "
+        "without it the evidence section is 'uncalibrated'",
+    )
+    parser.add_argument(
+        "--verbal-scale", metavar="FILE", default=None, help="verbal-scale JSON (default: ENFSI)"
+    )
     add_runtime_options(parser)
 
 
 def run(args) -> int:
     from core.cli_report import print_comparison
+    from core.evidence.cli_evidence import calibration_from_arg
+    from core.evidence.evidence_section import evidence_for
+    from core.evidence.verbal_scale import load_verbal_scale
     from core.models.registry import DEFAULT_MODEL
 
     engine = engine_from_args(args)
+    model_id = args.model or DEFAULT_MODEL
+    calibration = calibration_from_arg(args.calibration, engine.model(model_id).describe())
+    scale = load_verbal_scale(args.verbal_scale)
     result = engine.compare(
         args.image_a,
         args.image_b,
-        args.model or DEFAULT_MODEL,
+        model_id,
         face_a=args.face_a,
         face_b=args.face_b,
     )
     print_comparison(result, top=args.top)
+    evidence = evidence_for(result.cosine, calibration, model_id=model_id, scale=scale)
+    print("\n".join(evidence.summary_lines()))
     if args.json:
-        write_json_atomically(args.json, result.to_json())
+        write_json_atomically(args.json, {**result.to_json(), "evidence": evidence.to_json()})
         print(f"JSON written to {args.json}")
     return 0
