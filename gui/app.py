@@ -66,6 +66,7 @@ def run_gui(args) -> int:
         threads=args.threads,
         detector_factory=engine_with_detector,
         remember_geometry=not (args.screenshot or args.quit_after_ready),
+        ask_before_discard=not args.quit_after_ready,
     )
     install_excepthook(window)
     if args.calibration is not None:

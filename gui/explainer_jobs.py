@@ -73,6 +73,11 @@ def explain_job(label: str, comparison):
             "map_a": explanation.map_a,
             "map_b": explanation.map_b,
             "info": describe(label, explanation.to_json(), figures),
+            "method": name,
+            "settings": settings,
+            "seed": EXPLAINER_SEED,
+            "explanation": explanation,  # kept so that a case can record it
+            "figures": figures,
         }
 
     return job

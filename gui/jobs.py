@@ -5,13 +5,13 @@ from __future__ import annotations
 from gui.workers import ENGINE_LOCK
 
 
-def prepare_job(engine, path: str):
-    """Load one photo and detect its faces."""
+def prepare_job(engine, source, name: str | None = None):
+    """Load one photo (a path, or its bytes named `name`) and detect its faces."""
 
     def job(progress, cancelled):
-        progress(0.0, f"loading and detecting faces in {path}")
+        progress(0.0, f"loading and detecting faces in {name or source}")
         with ENGINE_LOCK:
-            return engine.prepare(path)
+            return engine.prepare(source, name=name)
 
     return job
 

@@ -27,10 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.case import open_case as read_case_file
+from core.case import save_case
+from core.case.case_file import CASE_SUFFIX
 from core.errors import PatchwiseError
 from core.explainers.marginals import paint_boxes
 from core.models.registry import load_model, model_ids
-from gui import evidence_view, explainer_jobs
+from gui import case_jobs, evidence_view, explainer_jobs
 from gui.colormaps import DEFAULT_DIVERGING, DIVERGING, overlay_rgba
 from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
@@ -43,6 +46,9 @@ from gui.workers import ENGINE_LOCK, JobRunner
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files (*)"
 DETECTORS = ("auto", "mtcnn", "insightface")
+CASE_FILTER = f"Patchwise case (*{CASE_SUFFIX});;All files (*)"
+PDF_FILTER = "PDF report (*.pdf);;All files (*)"
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 
 
 class MainWindow(QMainWindow):
@@ -59,12 +65,14 @@ class MainWindow(QMainWindow):
         threads: int | None = None,
         detector_factory=None,
         remember_geometry: bool = True,
+        ask_before_discard: bool = True,
     ):
         super().__init__()
         self.engine = engine
         self.settings = settings
         self._detector_factory = detector_factory
         self._remember_geometry = remember_geometry
+        self._ask_before_discard = ask_before_discard
         model_id = model_id or str(settings.value("model", "faceres"))
         if model_id not in model_ids():
             model_id = "faceres"
@@ -168,6 +176,20 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.case_actions = {}
+        for name, title, keys, slot in (
+            ("new", "&New case", QKeySequence.StandardKey.New, self.new_case),
+            ("open", "Open &case…", QKeySequence("Ctrl+Alt+O"), self.open_case_dialog),
+            ("save", "&Save case", QKeySequence.StandardKey.Save, self.save_case),
+            ("save_as", "Save case &as…", QKeySequence.StandardKey.SaveAs, self.save_case_as),
+            ("export", "&Export report…", QKeySequence("Ctrl+E"), self.export_report_dialog),
+        ):
+            action = QAction(title, self)
+            action.setShortcut(keys)
+            action.triggered.connect(lambda _=False, f=slot: f())
+            file_menu.addAction(action)
+            self.case_actions[name] = action
+        file_menu.addSeparator()
         for side, title, keys in (
             ("q", "Open &Questioned (Q)…", QKeySequence.StandardKey.Open),
             ("k", "Open &Reference (K)…", QKeySequence("Ctrl+Shift+O")),
@@ -197,6 +219,12 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_comparison)
+        self.report_bar = QProgressBar()
+        self.report_bar.setRange(0, 100)
+        self.report_bar.setFormat("report %p%")
+        self.report_bar.setMaximumWidth(160)
+        self.report_bar.setVisible(False)
+        status.addPermanentWidget(self.report_bar)
         busy = QWidget()
         busy_layout = QHBoxLayout(busy)
         busy_layout.setContentsMargins(0, 0, 0, 0)
@@ -239,6 +267,7 @@ class MainWindow(QMainWindow):
         self.state.subscribe("comparison", self._comparison_changed)
         self.state.subscribe("selection", self._selection_changed)
         self.state.subscribe("error", self._error_changed)
+        self.state.subscribe("case", self._case_changed)
 
     # -- user intents ----------------------------------------------------------------
 
@@ -249,14 +278,18 @@ class MainWindow(QMainWindow):
             self.settings.setValue("last_folder", str(Path(path).parent))
             self.load_photo(side, path)
 
-    def load_photo(self, side: str, path: str) -> None:
-        """Load and detect a photo in a worker; compare once both sides have a face."""
-        self.state.set_photo(side, path)
+    def load_photo(self, side: str, path: str, source=None) -> None:
+        """Load and detect a photo in a worker; compare once both sides have a face.
+
+        `source` (bytes, e.g. a case's stored original) is loaded instead of the
+        file at `path`, which then only names it.
+        """
+        self.state.set_photo(side, path, source)
         self.panes[side].clear_photo()
         self.panes[side].show_message(f"Loading {Path(path).name}…")
         self.runner.start(
             f"prepare-{side}",
-            prepare_job(self.engine, path),
+            prepare_job(self.engine, self.state.sources[side], Path(path).name),
             on_done=lambda prepared, s=side: self._prepared(s, prepared),
             on_error=lambda message, expected, s=side: self._failed(message, expected, s),
         )
@@ -528,7 +561,7 @@ class MainWindow(QMainWindow):
         self.state.set_detector(kind)
         for side in SIDES:
             if self.state.paths[side]:
-                self.load_photo(side, self.state.paths[side])
+                self.load_photo(side, self.state.paths[side], self.state.sources[side])
 
     def _calibration_chosen(self, index: int) -> None:
         choice = self.calibration_box.itemData(index)
@@ -609,7 +642,226 @@ class MainWindow(QMainWindow):
             "similarity scores. Runs offline.",
         )
 
+    # -- cases and reports ----------------------------------------------------------------
+    # Dialogs go through ask_* / show_* methods so that tests can replace them.
+
+    def ask_discard(self) -> str:
+        """SAVE, DISCARD or CANCEL: what to do with unsaved work."""
+        answer = QMessageBox.question(
+            self,
+            "Unsaved work",
+            "The current comparison has unsaved changes. Save the case first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: SAVE,
+            QMessageBox.StandardButton.Discard: DISCARD,
+        }.get(answer, CANCEL)
+
+    def ask_open_path(self, title: str, file_filter: str) -> str:
+        start = str(self.settings.value("last_case_folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, title, start, file_filter)
+        return path
+
+    def ask_save_path(self, title: str, file_filter: str, suggested: str) -> str:
+        start = str(self.settings.value("last_case_folder", str(Path.home())))
+        suggested_path = str(Path(start) / suggested)
+        path, _ = QFileDialog.getSaveFileName(self, title, suggested_path, file_filter)
+        return path
+
+    def show_error(self, title: str, text: str) -> None:
+        QMessageBox.critical(self, title, text)
+
+    def show_warning(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
+
+    def may_discard(self) -> bool:
+        """True when there is no unsaved comparison, or the user saved or discarded it."""
+        unsaved = self.state.dirty and self.state.comparison is not None
+        if not unsaved or not self._ask_before_discard:
+            return True
+        answer = self.ask_discard()
+        if answer == SAVE:
+            return self.save_case()
+        return answer == DISCARD
+
+    def new_case(self) -> bool:
+        if not self.may_discard():
+            return False
+        self.runner.cancel("explain")
+        self.cancel_comparison()
+        self.state.new_case()
+        for pane in self.panes.values():
+            pane.clear_photo()
+        return True
+
+    def open_case_dialog(self) -> bool:
+        if not self.may_discard():
+            return False
+        path = self.ask_open_path("Open a case", CASE_FILTER)
+        return bool(path) and self.open_case(path)
+
+    def open_case(self, path: str) -> bool:
+        """Verify a .pwcase, load its stored originals and recompute its comparison."""
+        try:
+            case, files, verification = read_case_file(path)
+        except PatchwiseError as exc:
+            self.show_error("Cannot open the case", str(exc))
+            return False
+        self.settings.setValue("last_case_folder", str(Path(path).parent))
+        if not verification.ok:
+            self.show_warning(
+                "Case integrity check FAILED",
+                f"{Path(path).name} was altered or damaged since it was saved:\n\n"
+                + "\n".join(f"• {p}" for p in verification.problems)
+                + "\n\nIts results cannot be relied on.",
+            )
+        missing = [r for r in ("A", "B") if r not in files]
+        if missing:
+            self.show_error(
+                "Cannot open the case", f"The stored original(s) {', '.join(missing)} are missing."
+            )
+            return False
+        model_id = case.settings["model_id"]
+        if model_id not in model_ids():
+            self.show_error("Cannot open the case", f"The case's model {model_id} is missing.")
+            return False
+        self.runner.cancel("explain")
+        self.cancel_comparison()  # no stale result may end the restoring
+        self.state.begin_restoring(case, path, verification, model_id)
+        self.model_box.blockSignals(True)
+        self.model_box.setCurrentText(model_id)
+        self.model_box.blockSignals(False)
+        for side, role in zip(SIDES, ("A", "B"), strict=True):
+            self.load_photo(side, case.input(role).name, files[role])
+        self.statusBar().showMessage(f"Opened case {case.case_id}: {verification.summary()}")
+        return True
+
+    def save_case(self) -> bool:
+        if self.state.case_path is None:
+            return self.save_case_as()
+        return self.save_case_to(self.state.case_path)
+
+    def save_case_as(self) -> bool:
+        if not self._has_comparison("save a case"):
+            return False
+        path = self.ask_save_path("Save the case", CASE_FILTER, self._suggested(CASE_SUFFIX))
+        if not path:
+            return False
+        if not path.lower().endswith(CASE_SUFFIX):
+            path += CASE_SUFFIX
+        return self.save_case_to(path)
+
+    def save_case_to(self, path: str) -> bool:
+        """Bring the case up to date with the comparison and write it; errors are shown."""
+        if not self._has_comparison("save a case") or self.runner.is_busy("report"):
+            return False
+        try:
+            case, calibration_bytes, _ = self._current_case()
+            files = case_jobs.stored_files(case, self._originals(), calibration_bytes)
+            save_case(case, path, files)
+        except (PatchwiseError, OSError) as exc:
+            self.show_error("Cannot save the case", str(exc))
+            return False
+        self.settings.setValue("last_case_folder", str(Path(path).parent))
+        self.state.mark_saved(case, path)
+        self.statusBar().showMessage(f"Case {case.case_id} saved to {path}.", 10000)
+        return True
+
+    def export_report_dialog(self) -> bool:
+        if not self._has_comparison("export a report"):
+            return False
+        path = self.ask_save_path("Export the PDF report", PDF_FILTER, self._suggested(".pdf"))
+        if not path:
+            return False
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        return self.export_report(path)
+
+    def export_report(self, path: str) -> bool:
+        """Render the case's PDF report in a worker, with a progress bar (not cancellable)."""
+        if not self._has_comparison("export a report") or self.runner.is_busy("report"):
+            return False
+        try:
+            case, _, explanations = self._current_case()
+        except (PatchwiseError, OSError) as exc:
+            self.show_error("Cannot export the report", str(exc))
+            return False
+        comparison, verification = self.state.comparison, self.state.case_verification
+        self.report_bar.setValue(0)
+        self.report_bar.setVisible(True)
+        self.runner.start(
+            "report",
+            case_jobs.report_job(case, comparison, path, verification, explanations),
+            on_done=self._report_written,
+            on_error=self._report_failed,
+            on_progress=lambda fraction, text: self.report_bar.setValue(round(100 * fraction)),
+        )
+        return True
+
+    def _report_written(self, result) -> None:
+        path, digest = result
+        self.report_bar.setVisible(False)
+        self.state.mark_dirty()  # the case's audit log has a "report exported" entry
+        self.statusBar().showMessage(f"Report written to {path} (SHA-256 {digest[:16]}…).", 10000)
+
+    def _report_failed(self, message: str, expected: bool) -> None:
+        self.report_bar.setVisible(False)
+        if not expected:
+            report_unexpected(self, message)
+            message = "An unexpected error occurred (see the log file named in the dialog)."
+        self.show_error("Cannot export the report", message)
+
+    def _has_comparison(self, what: str) -> bool:
+        if self.state.comparison is None:
+            self.show_error("Nothing to record", f"Compare two faces first, then {what}.")
+            return False
+        return True
+
+    def _suggested(self, suffix: str) -> str:
+        case = self.state.case
+        return (case.case_id if case is not None else "case") + suffix
+
+    def _current_case(self):
+        """The case brought up to date with the comparison, the calibration and the maps.
+
+        Returns (case, the calibration file's bytes or None, the Explanations in
+        the case's order).
+        """
+        calibration = self._calibration()
+        data = Path(calibration.path).read_bytes() if calibration is not None else None
+        case = case_jobs.case_for_comparison(
+            self.state.case, self.state.comparison, calibration, data
+        )
+        computed = [self._map_cache.get(self._map_key(label)) for label in explainer_jobs.TOGGLES]
+        explanations = case_jobs.record_explanations(case, [c for c in computed if c])
+        self.state.case = case
+        return case, data, explanations
+
+    def _originals(self) -> dict[str, bytes]:
+        """The compared photos' bytes: a case's stored originals, or the files on disk."""
+        originals = {}
+        for side, role in zip(SIDES, ("A", "B"), strict=True):
+            source = self.state.sources[side]
+            originals[role] = source if isinstance(source, bytes) else Path(source).read_bytes()
+        return originals
+
+    def _case_changed(self) -> None:
+        case = self.state.case
+        name = Path(self.state.case_path).name if self.state.case_path else "unsaved"
+        title = f"case {case.case_id} ({name})" if case is not None else "no case"
+        self.setWindowTitle(
+            f"Patchwise: forensic face comparison workbench — {title}"
+            + (" *" if self.state.dirty else "")
+        )
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.may_discard():
+            event.ignore()
+            return
         if self._remember_geometry:
             self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()

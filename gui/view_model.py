@@ -6,7 +6,13 @@ here, so tests can drive and inspect the workbench without pixels. Nothing
 here computes a result: comparisons come from core (through gui/workers.py)
 and are only stored and indexed.
 
-Events: "photo" (side), "comparison", "selection", "error", "busy", "model".
+Events: "photo" (side), "comparison", "selection", "error", "busy", "model",
+"case" (the current case, its file or its unsaved state changed).
+
+Unsaved work: `dirty` turns True when the photos, faces, model or comparison
+change, and False when the case is saved, opened or a new one started. While
+an opened case is being restored (its photos loaded and re-compared) nothing
+counts as a change.
 """
 
 from __future__ import annotations
@@ -58,6 +64,13 @@ class WorkbenchState:
         self.selection: Selection | None = None
         self.error: str | None = None
         self.busy: str | None = None
+        self.sources: dict[str, object | None] = {s: None for s in SIDES}  # path or bytes
+        self.case = None  # core.case.Case, once saved or opened
+        self.case_path: str | None = None
+        self.case_verification = None  # from open_case, for the report
+        self.dirty = False
+        self._restoring = False
+        self._pending_face: dict[str, int] = {}
         self._listeners: dict[str, list[Callable]] = defaultdict(list)
 
     # -- events -------------------------------------------------------------
@@ -71,9 +84,15 @@ class WorkbenchState:
 
     # -- inputs ---------------------------------------------------------------
 
-    def set_photo(self, side: str, path: str) -> None:
-        """A new photo for one side: forget its faces and the old comparison."""
+    def set_photo(self, side: str, path: str, source=None) -> None:
+        """A new photo for one side: forget its faces and the old comparison.
+
+        `source` is what to load (a path, or the bytes of a case's original);
+        by default `path` itself.
+        """
         self.paths[side] = str(path)
+        self.sources[side] = path if source is None else source
+        self._changed()
         self.prepared[side] = None
         self.face_index[side] = 0
         self._clear_comparison()
@@ -84,7 +103,8 @@ class WorkbenchState:
     def set_prepared(self, side: str, prepared) -> None:
         """The photo of `side` was loaded and its faces detected (largest first)."""
         self.prepared[side] = prepared
-        self.face_index[side] = 0
+        pending = self._pending_face.pop(side, 0)
+        self.face_index[side] = pending if 0 <= pending < len(prepared.faces) else 0
         self._emit("photo", side)
 
     def choose_face(self, side: str, index: int) -> bool:
@@ -95,6 +115,7 @@ class WorkbenchState:
         if index == self.face_index[side]:
             return False
         self.face_index[side] = index
+        self._changed()
         self._clear_comparison()
         self._emit("photo", side)
         return True
@@ -102,6 +123,7 @@ class WorkbenchState:
     def set_model(self, model_id: str) -> None:
         if model_id != self.model_id:
             self.model_id = model_id
+            self._changed()
             self._clear_comparison()
             self._emit("model")
 
@@ -123,6 +145,10 @@ class WorkbenchState:
         """A finished comparison; the selection starts on its most positive pair."""
         self.comparison = comparison
         self.error = None
+        if self._restoring:
+            self._restoring = False
+        else:
+            self._changed()
         positive, negative = comparison.decomposition.top_pairs(1)
         top = (positive or negative)[0]
         self.selection = Selection(top["i"], top["j"])
@@ -131,6 +157,9 @@ class WorkbenchState:
 
     def set_error(self, message: str | None) -> None:
         self.error = message
+        if message:
+            self._restoring = False
+            self._pending_face.clear()
         self._emit("error")
 
     def set_busy(self, label: str | None) -> None:
@@ -143,6 +172,50 @@ class WorkbenchState:
             self.selection = None
             self._emit("comparison")
             self._emit("selection")
+
+    # -- the case and unsaved work ----------------------------------------------------
+
+    def _changed(self) -> None:
+        if self._restoring:
+            return
+        self.case_verification = None  # it described the file, not the new work
+        if not self.dirty:
+            self.dirty = True
+            self._emit("case")
+
+    def mark_dirty(self) -> None:
+        """Something the case records changed outside the comparison (an audit entry)."""
+        self.dirty = True
+        self._emit("case")
+
+    def new_case(self) -> None:
+        """Forget the case, its file and the photos: an empty workbench."""
+        self.case, self.case_path, self.case_verification = None, None, None
+        self._restoring = False
+        self._pending_face.clear()
+        for side in SIDES:
+            self.paths[side] = self.sources[side] = self.prepared[side] = None
+            self.face_index[side] = 0
+        self._clear_comparison()
+        for side in SIDES:
+            self._emit("photo", side)
+        self.dirty = False
+        self._emit("case")
+
+    def begin_restoring(self, case, path: str, verification, model_id: str) -> None:
+        """An opened case: its faces are chosen once its originals are re-detected."""
+        self.case, self.case_path, self.case_verification = case, str(path), verification
+        self._restoring = True
+        roles = zip(SIDES, ("A", "B"), strict=True)
+        self._pending_face = {side: case.input(role).face_index for side, role in roles}
+        self.model_id = model_id
+        self.dirty = False
+        self._emit("case")
+
+    def mark_saved(self, case, path: str) -> None:
+        self.case, self.case_path = case, str(path)
+        self.dirty = False
+        self._emit("case")
 
     # -- selection ---------------------------------------------------------------
 

@@ -39,7 +39,7 @@ def engine():
 def window(qtbot, engine, tmp_path):
     QStandardPaths.setTestModeEnabled(True)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(engine, settings, model_id=MODEL)
+    win = MainWindow(engine, settings, model_id=MODEL, ask_before_discard=False)
     qtbot.addWidget(win)
     win.resize(1400, 880)
     win.show()

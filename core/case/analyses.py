@@ -126,37 +126,57 @@ def add_explanations(
 
     explanations = []
     for method in methods:
-        spec = spec_for(method)
-        settings = spec.default_settings()
+        settings = spec_for(method).default_settings()
         explanation, figures = run_explainer(
             comparison, method, settings, seed, progress, cancel, fidelity_settings
         )
-        case.settings["explainers"].append(
-            _plain({"method": method, "seed": seed, "settings": asdict(settings)})
-        )
-        case.results["explainers"].append(
-            _plain(
-                {
-                    "method": method,
-                    "label": spec.label,
-                    "seed": seed,
-                    "explanation": explanation.to_json(),
-                    "fidelity": figures,
-                    "map_summary": {
-                        "A": _summary(explanation.map_a),
-                        "B": _summary(explanation.map_b),
-                    },
-                }
-            )
-        )
-        case.log(
-            "explainer run",
-            f"{method} (seed {seed}): deletion AUC {figures['deletion_auc']:.4f} vs random "
-            f"{figures['random_deletion_auc']:.4f}, insertion AUC {figures['insertion_auc']:.4f} "
-            f"vs random {figures['random_insertion_auc']:.4f}",
-        )
+        record_explanation(case, method, settings, seed, explanation, figures)
         explanations.append(explanation)
     return explanations
+
+
+def record_explanation(case: Case, method: str, settings, seed: int, explanation, figures: dict):
+    """Record one computed explanation and its fidelity figures (as add_explanations does).
+
+    The GUI uses this for the maps it has already computed; `figures` may still
+    hold the fidelity curves, which are not recorded.
+    """
+    from core.explainers.registry import spec_for
+
+    figures = {k: v for k, v in figures.items() if k not in ("curves", "fractions")}
+    case.settings["explainers"].append(
+        _plain({"method": method, "seed": seed, "settings": asdict(settings)})
+    )
+    case.results["explainers"].append(
+        _plain(
+            {
+                "method": method,
+                "label": spec_for(method).label,
+                "seed": seed,
+                "explanation": explanation.to_json(),
+                "fidelity": figures,
+                "map_summary": {
+                    "A": _summary(explanation.map_a),
+                    "B": _summary(explanation.map_b),
+                },
+            }
+        )
+    )
+    case.log(
+        "explainer run",
+        f"{method} (seed {seed}): deletion AUC {figures['deletion_auc']:.4f} vs random "
+        f"{figures['random_deletion_auc']:.4f}, insertion AUC {figures['insertion_auc']:.4f} "
+        f"vs random {figures['random_insertion_auc']:.4f}",
+    )
+
+
+def explainer_index(case: Case, method: str, settings, seed: int) -> int | None:
+    """Where the case records this explainer run (method, settings, seed), or None."""
+    wanted = _plain({"method": method, "seed": seed, "settings": asdict(settings)})
+    for index, recorded in enumerate(case.settings.get("explainers") or []):
+        if recorded == wanted:
+            return index
+    return None
 
 
 # -- re-run ---------------------------------------------------------------------------------

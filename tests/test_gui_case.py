@@ -1,0 +1,258 @@
+"""The workbench's case workflow (pytest-qt, offscreen): save, open, export, unsaved work.
+
+Dialogs are replaced through the window's ask_* / show_* methods; the 112-px
+mobileface model keeps it fast.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
+
+from core.case import open_case  # noqa: E402
+from core.detection.select import make_detector  # noqa: E402
+from core.engine import Engine  # noqa: E402
+from gui import main_window  # noqa: E402
+from gui.main_window import CANCEL, DISCARD, MainWindow  # noqa: E402
+
+MODEL = "mobileface"
+WAIT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def engine():
+    import torch
+
+    return Engine(make_detector("mtcnn"), torch.device("cpu"))
+
+
+@pytest.fixture
+def make_window(qtbot, engine, tmp_path):
+    """Windows that ask before discarding, with dialogs recorded instead of shown."""
+    windows = []
+
+    def make():
+        QStandardPaths.setTestModeEnabled(True)
+        ini = str(tmp_path / f"settings{len(windows)}.ini")
+        settings = QSettings(ini, QSettings.Format.IniFormat)
+        win = MainWindow(engine, settings, model_id=MODEL)
+        win.dialogs = []
+        win.show_error = lambda title, text: win.dialogs.append(("error", title, text))
+        win.show_warning = lambda title, text: win.dialogs.append(("warning", title, text))
+        win.ask_discard = lambda: win.dialogs.append(("ask", "", "")) or DISCARD
+        qtbot.addWidget(win)
+        win.show()
+        windows.append(win)
+        return win
+
+    yield make
+    for win in windows:
+        win.runner.shutdown()
+
+
+@pytest.fixture
+def genuine(faces_dir):
+    folder = faces_dir / "identities" / "obama"
+    return str(folder / "obama_6_small.jpg"), str(folder / "obama_5_240p.jpg")
+
+
+def load_pair(qtbot, win, q, k):
+    with qtbot.waitSignal(win.ready, timeout=WAIT_MS):
+        win.load_photo("q", q)
+        win.load_photo("k", k)
+    assert win.state.comparison is not None
+
+
+def test_save_then_open_in_a_fresh_window_reproduces_the_comparison(
+    qtbot, make_window, genuine, tmp_path
+):
+    win = make_window()
+    load_pair(qtbot, win, *genuine)
+    assert win.state.dirty
+    path = str(tmp_path / "pair")
+    win.ask_save_path = lambda title, file_filter, suggested: path
+    assert win.save_case_as()
+    saved = tmp_path / "pair.pwcase"
+    assert saved.is_file() and not win.state.dirty and win.state.case_path == str(saved)
+    case, files, verification = open_case(saved)
+    assert verification.ok, verification.problems
+    assert abs(case.score - win.state.comparison.cosine) < 1e-9
+    assert case.settings["model_id"] == MODEL
+    assert [e.action for e in case.audit_log][-1] == "case saved"
+
+    fresh = make_window()
+    fresh.model_box.setCurrentText("faceres")  # the case's model must win
+    with qtbot.waitSignal(fresh.ready, timeout=WAIT_MS):
+        assert fresh.open_case(str(saved))
+    comparison = fresh.state.comparison
+    assert comparison is not None and fresh.dialogs == []
+    assert comparison.model["id"] == MODEL == fresh.model_box.currentText()
+    assert abs(comparison.cosine - case.score) < 1e-6
+    assert comparison.a.prepared.evidence.sha256 == case.input("A").sha256
+    assert fresh.state.paths["q"] == case.input("A").name
+    assert not fresh.state.dirty
+    # Saving the unchanged case again keeps its id and appends to its audit log.
+    assert fresh.save_case()
+    again, _, verification = open_case(saved)
+    assert verification.ok and again.case_id == case.case_id
+    assert len(again.audit_log) == len(case.audit_log) + 1
+
+
+def test_an_altered_case_opens_with_a_warning_listing_the_problems(
+    qtbot, make_window, genuine, tmp_path
+):
+    win = make_window()
+    load_pair(qtbot, win, *genuine)
+    saved = tmp_path / "good.pwcase"
+    assert win.save_case_to(str(saved))
+    altered = tmp_path / "altered.pwcase"
+    with zipfile.ZipFile(saved) as src, zipfile.ZipFile(altered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("originals/A/"):
+                data = data[:-1] + bytes([data[-1] ^ 0xFF])
+            dst.writestr(item, data)
+    fresh = make_window()
+    with qtbot.waitSignal(fresh.ready, timeout=WAIT_MS):
+        assert fresh.open_case(str(altered))
+    kinds = [d[0] for d in fresh.dialogs]
+    assert kinds == ["warning"]
+    assert "ALTERED" in fresh.dialogs[0][2] and "image A" in fresh.dialogs[0][2]
+
+
+def test_a_file_that_is_not_a_case_gives_an_error_dialog_and_the_window_stays_usable(
+    qtbot, make_window, genuine, tmp_path
+):
+    win = make_window()
+    bogus = tmp_path / "bogus.pwcase"
+    bogus.write_bytes(b"not a zip")
+    assert not win.open_case(str(bogus))
+    assert win.dialogs[0][:2] == ("error", "Cannot open the case")
+    assert "not a Patchwise case file" in win.dialogs[0][2]
+    load_pair(qtbot, win, *genuine)
+
+
+def test_export_report_writes_a_pdf_in_a_worker_with_progress(
+    qtbot, make_window, genuine, tmp_path
+):
+    win = make_window()
+    load_pair(qtbot, win, *genuine)
+    win.set_calibration("demo")
+    with qtbot.waitSignal(win.explained, timeout=WAIT_MS):
+        win.maps.choose("Grad-CAM")  # computed in the session: the report carries it
+    out = tmp_path / "report.pdf"
+    progress = []
+    win.report_bar.valueChanged.connect(progress.append)
+    assert win.export_report(str(out))
+    assert win.report_bar.isVisible() and win.runner.is_busy("report")
+    qtbot.waitUntil(lambda: not win.runner.is_busy("report"), timeout=WAIT_MS)
+    assert win.dialogs == []
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 1000
+    assert progress and max(progress) == 100 and not win.report_bar.isVisible()
+    case = win.state.case
+    assert [e.action for e in case.audit_log][-2:] == ["explainer run", "report exported"]
+    assert [e["method"] for e in case.results["explainers"]] == ["gradcam"]
+    _, _, explanations = win._current_case()  # recorded once, with the session's maps
+    assert len(explanations) == 1 and explanations[0].map_a.shape == (112, 112)
+    assert case.settings["calibration"]["demo"] and case.results["evidence"] is not None
+    assert win.state.dirty  # the new audit entries are not saved yet
+    # The saved case carries the calibration file and the explainer record.
+    assert win.save_case_to(str(tmp_path / "with-maps.pwcase"))
+    saved, files, verification = open_case(tmp_path / "with-maps.pwcase")
+    assert verification.ok, verification.problems
+    assert "calibration" in files and len(saved.results["explainers"]) == 1
+
+
+def test_a_report_that_cannot_be_written_gives_a_readable_error(
+    qtbot, make_window, genuine, tmp_path
+):
+    win = make_window()
+    load_pair(qtbot, win, *genuine)
+    (tmp_path / "a-file").write_bytes(b"")  # the report's folder cannot be created
+    assert win.export_report(str(tmp_path / "a-file" / "report.pdf"))
+    qtbot.waitUntil(lambda: not win.runner.is_busy("report"), timeout=WAIT_MS)
+    kind, title, text = win.dialogs[0]
+    assert (kind, title) == ("error", "Cannot export the report")
+    assert "cannot write the report" in text and not win.report_bar.isVisible()
+
+
+def test_nothing_to_save_without_a_comparison(make_window, tmp_path):
+    win = make_window()
+    assert not win.save_case_to(str(tmp_path / "x.pwcase"))
+    assert win.dialogs[0][1] == "Nothing to record"
+    assert not (tmp_path / "x.pwcase").exists()
+
+
+def test_unsaved_work_asks_before_new_case_and_cancel_keeps_it(
+    qtbot, make_window, genuine, tmp_path
+):
+    win = make_window()
+    assert not win.state.dirty
+    load_pair(qtbot, win, *genuine)
+    assert win.state.dirty
+    comparison = win.state.comparison
+
+    win.ask_discard = lambda: win.dialogs.append(("ask", "", "")) or CANCEL
+    assert not win.new_case()
+    assert win.state.comparison is comparison and win.state.dirty
+    assert not win.open_case_dialog()
+    assert win.state.comparison is comparison
+    assert not win.close() and win.isVisible()
+    assert [d[0] for d in win.dialogs] == ["ask", "ask", "ask"]
+
+    win.ask_discard = lambda: main_window.SAVE
+    win.ask_save_path = lambda title, file_filter, suggested: str(tmp_path / suggested)
+    assert win.new_case()  # saved first, then emptied
+    assert list(tmp_path.glob("*.pwcase"))
+    assert win.state.comparison is None and win.state.case is None and not win.state.dirty
+
+    load_pair(qtbot, win, *genuine)
+    win.ask_discard = lambda: DISCARD
+    assert win.new_case()
+    assert win.state.comparison is None and win.state.paths == {"q": None, "k": None}
+
+
+def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
+    """Qt-free: changes set `dirty`; saving clears it; restoring a case does not set it."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from core.decomposition import decompose
+    from core.models.face_model import CellFeatures, grid_layout
+    from gui.view_model import WorkbenchState
+
+    rng = np.random.default_rng(0)
+    cells = [CellFeatures(cells=rng.normal(size=(4, 6)), bias=None) for _ in range(2)]
+    comparison = SimpleNamespace(decomposition=decompose(*cells, grid_layout(2, 8)))
+    faces = SimpleNamespace(faces=(1, 2, 3))
+    events = []
+    state = WorkbenchState("m")
+    state.subscribe("case", lambda: events.append(state.dirty))
+    assert not state.dirty
+    state.set_photo("q", "q.jpg")
+    assert state.dirty and events == [True]
+    state.set_comparison(comparison)
+    state.mark_saved("the case", "x.pwcase")
+    assert not state.dirty and state.case_path == "x.pwcase"
+    state.set_model("other")
+    assert state.dirty
+
+    case = SimpleNamespace(input=lambda role: SimpleNamespace(face_index={"A": 2, "B": 1}[role]))
+    state.begin_restoring(case, "y.pwcase", None, "m")
+    for side in ("q", "k"):
+        state.set_photo(side, f"{side}.jpg", b"bytes")
+        state.set_prepared(side, faces)
+    assert state.face_index == {"q": 2, "k": 1} and state.sources["q"] == b"bytes"
+    state.set_comparison(comparison)
+    assert not state.dirty and state.case is case
+    state.choose_face("q", 0)  # a change after restoring counts
+    assert state.dirty
+    state.new_case()
+    assert not state.dirty and state.case is None and state.paths == {"q": None, "k": None}
