@@ -114,3 +114,24 @@ def report_job(case: Case, comparison, out_pdf: str, verification=None, explanat
         return str(Path(out_pdf)), digest
 
     return job
+
+
+def apply_details(case: Case, details: dict | None) -> bool:
+    """Write edited case details (WorkbenchState.case_details) into `case`.
+
+    Logs one "case details edited" audit entry naming the fields that changed;
+    an empty case id keeps the case's own. False when nothing changed.
+    """
+    if not details:
+        return False
+    changed = [
+        name
+        for name, value in details.items()
+        if (value or name != "case_id") and getattr(case, name) != value
+    ]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(case, name, details[name])
+    case.log("case details edited", "changed: " + ", ".join(changed))
+    return True

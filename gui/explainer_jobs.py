@@ -4,19 +4,31 @@ Each toggle is one registry explainer with fixed settings (the papers' defaults,
 as core.explainers sets them) and seed EXPLAINER_SEED. A job computes the maps,
 then their deletion/insertion fidelity against random maps (core.explainers.
 faithfulness), and returns plain data; nothing here touches a widget.
+
+SDD needs a background gallery (core.explainers.gallery.load_gallery, run by
+gallery_job) embedded with the comparison's model; it runs with
+SddSettings(gallery=..., k=SDD_K). Its maps are shown but not recorded in a
+case: the gallery folder lies outside the case file, so a case could not
+reproduce them (see NOT_RECORDED).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from pathlib import Path
 
 from core.explainers.base import pair_from_comparison
 from core.explainers.faithfulness import FidelitySettings, fidelity
+from core.explainers.gallery import load_gallery
 from core.explainers.registry import availability, explain, spec_for
+from core.models.registry import load_model
 from gui.workers import ENGINE_LOCK
 
 EXPLAINER_SEED = 0
 FIDELITY = FidelitySettings()
+SDD_K = 5
+NOT_RECORDED = {"sdd"}  # registry names whose maps a case file cannot reproduce
 
 # toggle label -> (registry name, settings overrides)
 TOGGLES = {
@@ -29,31 +41,80 @@ TOGGLES = {
     "SDD": ("sdd", {}),
 }
 GUI_UNAVAILABLE = {
-    "sdd": "SDD needs a background gallery of faces; choose one with the CLI "
-    "(`python main.py explain ... --method sdd --gallery DIR`). Not in the GUI yet.",
+    "sdd": "SDD needs a background gallery of faces: choose a folder of face photos with "
+    "Edit → Choose background gallery… (or the button below the maps).",
 }
 
 
-def settings_for(label: str):
+def settings_for(label: str, gallery=None):
+    """The toggle's settings; SDD's carry the background gallery and k = SDD_K."""
     name, overrides = TOGGLES[label]
+    if name == "sdd":
+        overrides = {**overrides, "gallery": gallery, "k": SDD_K}
     return dataclasses.replace(spec_for(name).default_settings(), **overrides)
 
 
-def unavailable_reason(label: str, model) -> str | None:
-    """Why this toggle cannot run for `model` here, or None."""
+def gallery_reason(label: str, model_id: str, gallery=None, gallery_model=None) -> str | None:
+    """Why SDD cannot run yet (no gallery, or one embedded with another model), or None."""
+    if TOGGLES[label][0] != "sdd":
+        return None
+    if gallery is None:
+        return GUI_UNAVAILABLE["sdd"]
+    if gallery_model != model_id:
+        return (
+            f"The background gallery was embedded with {gallery_model}, not {model_id}; "
+            "it is being embedded again (or choose it again)."
+        )
+    return None
+
+
+def unavailable_reason(label: str, model, gallery=None, gallery_model=None) -> str | None:
+    """Why this toggle cannot run for `model` here (with this gallery), or None."""
     name, _ = TOGGLES[label]
-    return GUI_UNAVAILABLE.get(name) or availability(name, model)
+    return gallery_reason(label, model.id, gallery, gallery_model) or availability(name, model)
 
 
-def cache_key(label: str, pair_key: tuple, model_id: str) -> tuple:
+def settings_key(label: str, gallery=None) -> str:
+    """The settings as text; a gallery stands in by its folder and its embeddings' hash."""
+    settings = settings_for(label, gallery)
+    if gallery is None:
+        return repr(settings)
+    digest = hashlib.sha256(gallery.embeddings.tobytes()).hexdigest()[:16]
+    return repr(dataclasses.replace(settings, gallery=f"{gallery.folder} sha256 {digest}"))
+
+
+def cache_key(label: str, pair_key: tuple, model_id: str, gallery=None) -> tuple:
     """Results are cached per (pair, model, settings, seed)."""
-    return (pair_key, model_id, TOGGLES[label][0], repr(settings_for(label)), EXPLAINER_SEED)
+    name = TOGGLES[label][0]
+    return (pair_key, model_id, name, settings_key(label, gallery), EXPLAINER_SEED)
 
 
-def explain_job(label: str, comparison):
+def gallery_job(folder: str, engine, model_id: str):
+    """Embed the largest face of every photo under `folder` with `model_id` (cached on disk)."""
+
+    def job(progress, cancelled):
+        def step(done, total):
+            progress(done / max(total, 1), "gallery")
+
+        with ENGINE_LOCK:
+            model = load_model(model_id, engine.device)
+            return load_gallery(folder, engine, model, step, cancelled)
+
+    return job
+
+
+def gallery_text(gallery) -> str:
+    """The gallery's name and size, as the panel shows them."""
+    if gallery is None:
+        return "Background gallery: none (SDD needs one)."
+    skipped = f", {len(gallery.skipped)} photos without a face skipped" if gallery.skipped else ""
+    return f"Background gallery: {Path(gallery.folder).name} ({len(gallery.names)} faces{skipped})."
+
+
+def explain_job(label: str, comparison, gallery=None):
     """Maps of one explainer for the comparison's pair, then their fidelity figures."""
     name, _ = TOGGLES[label]
-    settings = settings_for(label)
+    settings = settings_for(label, gallery)
 
     def job(progress, cancelled):
         def stage(offset: float):
@@ -96,5 +157,5 @@ def describe(label: str, explanation: dict, figures: dict) -> str:
     )
 
 
-def settings_text(label: str) -> str:
-    return f"{label}: {settings_for(label)}, seed {EXPLAINER_SEED}; runs in the background"
+def settings_text(label: str, gallery=None) -> str:
+    return f"{label}: {settings_key(label, gallery)}, seed {EXPLAINER_SEED}; runs in the background"

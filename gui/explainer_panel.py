@@ -3,7 +3,8 @@
 One toggle per available map (exclusive). The exact decomposition marginals are
 instant (each cell's row or column sum of pair terms, painted over its box).
 A post-hoc explainer toggle starts a worker (progress bar and cancel here; the
-main window runs the job and caches the result).
+main window runs the job and caches the result). SDD also needs a background
+gallery: the "Choose background gallery…" button asks the window for one.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ExplainerPanel(QWidget):
     opacityChanged = Signal(float)
     colormapChanged = Signal(str)
     cancelRequested = Signal()
+    galleryRequested = Signal()
 
     def __init__(self, explainers: list[str], parent=None):
         super().__init__(parent)
@@ -64,6 +66,14 @@ class ExplainerPanel(QWidget):
         self.cancel = QPushButton("Cancel")
         self.cancel.setVisible(False)
         self.cancel.clicked.connect(self.cancelRequested)
+        self.gallery_button = QPushButton("Choose background gallery…")
+        self.gallery_button.setToolTip(
+            "A folder of face photos of other people: SDD contrasts the pair against "
+            "the gallery faces most similar to each photo."
+        )
+        self.gallery_button.clicked.connect(self.galleryRequested)
+        self.gallery_label = QLabel("Background gallery: none (SDD needs one).")
+        self.gallery_label.setWordWrap(True)
         self.info = QLabel("")
         self.info.setWordWrap(True)
         controls = QHBoxLayout()
@@ -80,6 +90,8 @@ class ExplainerPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(QLabel("<b>Maps over the aligned faces</b>"))
         layout.addLayout(toggles)
+        layout.addWidget(self.gallery_button)
+        layout.addWidget(self.gallery_label)
         layout.addLayout(controls)
         layout.addLayout(colours)
         layout.addLayout(busy)

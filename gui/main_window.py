@@ -34,6 +34,7 @@ from core.errors import PatchwiseError
 from core.explainers.marginals import paint_boxes
 from core.models.registry import load_model, model_ids
 from gui import case_jobs, evidence_view, explainer_jobs
+from gui.case_details_dialog import CaseDetailsDialog
 from gui.colormaps import DEFAULT_DIVERGING, DIVERGING, overlay_rgba
 from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
 
     ready = Signal()
     explained = Signal(str)  # an explainer's maps arrived
+    gallery_ready = Signal()  # a background gallery was loaded
 
     def __init__(
         self,
@@ -203,6 +205,15 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for name, title, slot in (
+            ("details", "Case &details…", self.edit_case_details),
+            ("gallery", "Choose background &gallery…", self.choose_gallery),
+        ):
+            action = QAction(title, self)
+            action.triggered.connect(lambda _=False, f=slot: f())
+            edit_menu.addAction(action)
+            self.case_actions[name] = action
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("About Patchwise", self)
         about.triggered.connect(self._about)
@@ -260,7 +271,8 @@ class MainWindow(QMainWindow):
         self.maps.mapToggled.connect(self._map_toggled)
         self.maps.opacityChanged.connect(self._opacity_changed)
         self.maps.colormapChanged.connect(self._colormap_changed)
-        self.maps.cancelRequested.connect(lambda: self.runner.cancel("explain"))
+        self.maps.cancelRequested.connect(self._cancel_maps)
+        self.maps.galleryRequested.connect(self.choose_gallery)
         self.runner.started.connect(self._jobs_changed)
         self.runner.stopped.connect(self._jobs_changed)
         self.state.subscribe("photo", self._photo_changed)
@@ -268,6 +280,7 @@ class MainWindow(QMainWindow):
         self.state.subscribe("selection", self._selection_changed)
         self.state.subscribe("error", self._error_changed)
         self.state.subscribe("case", self._case_changed)
+        self.state.subscribe("gallery", self._gallery_changed)
 
     # -- user intents ----------------------------------------------------------------
 
@@ -435,7 +448,7 @@ class MainWindow(QMainWindow):
         busy = self.loading
         self.busy_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
-        if not self.runner.is_busy("explain"):
+        if not (self.runner.is_busy("explain") or self.runner.is_busy("gallery")):
             self.maps.set_busy(None)
 
     # -- maps over the aligned faces -------------------------------------------------------
@@ -468,7 +481,11 @@ class MainWindow(QMainWindow):
     def _map_key(self, name: str) -> tuple:
         state = self.state
         pair = tuple((state.prepared[s].evidence.sha256, state.face_index[s]) for s in SIDES)
-        return explainer_jobs.cache_key(name, pair, state.model_id)
+        return explainer_jobs.cache_key(name, pair, state.model_id, self._gallery_for(name))
+
+    def _gallery_for(self, name: str):
+        """The background gallery an explainer toggle uses (SDD only), else None."""
+        return self.state.gallery if explainer_jobs.TOGGLES[name][0] == "sdd" else None
 
     def _map_toggled(self, name: str) -> None:
         """Show a map; an explainer not yet cached for this pair starts in a worker."""
@@ -481,7 +498,7 @@ class MainWindow(QMainWindow):
                 self.maps.set_busy(0.0, name)
                 self.runner.start(
                     "explain",
-                    explainer_jobs.explain_job(name, comparison),
+                    explainer_jobs.explain_job(name, comparison, self._gallery_for(name)),
                     on_done=lambda result, k=key, n=name: self._explained(k, n, result),
                     on_error=lambda message, expected: self._failed(message, expected, None),
                     on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
@@ -515,16 +532,21 @@ class MainWindow(QMainWindow):
         comparison = self.state.comparison
         if comparison is None:
             for name in explainer_jobs.TOGGLES:
-                reason = explainer_jobs.GUI_UNAVAILABLE.get(explainer_jobs.TOGGLES[name][0])
+                reason = explainer_jobs.gallery_reason(
+                    name, self.state.model_id, self._gallery_for(name), self.state.gallery_model
+                )
                 self.maps.buttons[name].setEnabled(reason is None)
                 self.maps.buttons[name].setToolTip(reason or explainer_jobs.settings_text(name))
             return
         model = load_model(comparison.model["id"], self.engine.device)
+        state = self.state
         for name in explainer_jobs.TOGGLES:
-            reason = explainer_jobs.unavailable_reason(name, model)
+            reason = explainer_jobs.unavailable_reason(
+                name, model, self._gallery_for(name), state.gallery_model
+            )
             button = self.maps.buttons[name]
             button.setEnabled(reason is None)
-            button.setToolTip(reason or explainer_jobs.settings_text(name))
+            button.setToolTip(reason or explainer_jobs.settings_text(name, self._gallery_for(name)))
         if not self.maps.group.checkedButton().isEnabled():
             self.maps.choose(NONE)
 
@@ -543,6 +565,7 @@ class MainWindow(QMainWindow):
     def _model_chosen(self, model_id: str) -> None:
         self.settings.setValue("model", model_id)
         self.state.set_model(model_id)
+        self._refresh_gallery()
         self.compare()
 
     def _detector_chosen(self, kind: str) -> None:
@@ -672,6 +695,15 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, title, suggested_path, file_filter)
         return path
 
+    def ask_case_details(self, current: dict[str, str]) -> dict[str, str] | None:
+        """The edited case details, or None when the dialog was cancelled."""
+        dialog = CaseDetailsDialog(current, self)
+        return dialog.details() if dialog.exec() == CaseDetailsDialog.DialogCode.Accepted else None
+
+    def ask_gallery_folder(self) -> str:
+        start = str(self.settings.value("gallery_folder", str(Path.home())))
+        return QFileDialog.getExistingDirectory(self, "Choose a background gallery", start)
+
     def show_error(self, title: str, text: str) -> None:
         QMessageBox.critical(self, title, text)
 
@@ -735,6 +767,7 @@ class MainWindow(QMainWindow):
         self.model_box.blockSignals(True)
         self.model_box.setCurrentText(model_id)
         self.model_box.blockSignals(False)
+        self._refresh_gallery()
         for side, role in zip(SIDES, ("A", "B"), strict=True):
             self.load_photo(side, case.input(role).name, files[role])
         self.statusBar().showMessage(f"Opened case {case.case_id}: {verification.summary()}")
@@ -802,6 +835,54 @@ class MainWindow(QMainWindow):
         )
         return True
 
+    def edit_case_details(self) -> bool:
+        """Edit the case id, examiner, agency, notes, Hp and Hd; True when something changed."""
+        edited = self.ask_case_details(self.state.current_details())
+        if edited is None:
+            return False
+        try:
+            return self.state.set_case_details(edited)
+        except PatchwiseError as exc:
+            self.show_error("Case details not changed", str(exc))
+            return False
+
+    def choose_gallery(self) -> bool:
+        """Pick a folder of face photos as SDD's background gallery and embed it."""
+        folder = self.ask_gallery_folder()
+        if not folder:
+            return False
+        self.settings.setValue("gallery_folder", folder)
+        self.load_gallery(folder)
+        return True
+
+    def load_gallery(self, folder: str) -> None:
+        """Embed the gallery with the current model in a worker (progress and cancel)."""
+        model_id = self.state.model_id
+        self.maps.set_busy(0.0, "gallery")
+        self.runner.start(
+            "gallery",
+            explainer_jobs.gallery_job(folder, self.engine, model_id),
+            on_done=lambda gallery, m=model_id: self.state.set_gallery(gallery, m),
+            on_error=lambda message, expected: self._failed(message, expected, None),
+            on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
+        )
+
+    def _refresh_gallery(self) -> None:
+        """Embed the chosen gallery again when the model changed (embeddings are per model)."""
+        gallery = self.state.gallery
+        if gallery is not None and self.state.gallery_model != self.state.model_id:
+            self.load_gallery(gallery.folder)
+
+    def _cancel_maps(self) -> None:
+        self.runner.cancel("explain")
+        self.runner.cancel("gallery")
+
+    def _gallery_changed(self) -> None:
+        self.maps.gallery_label.setText(explainer_jobs.gallery_text(self.state.gallery))
+        self._update_toggles()
+        self.maps.info.setText(self._map_info(self.maps.current))
+        self.gallery_ready.emit()
+
     def _report_written(self, result) -> None:
         path, digest = result
         self.report_bar.setVisible(False)
@@ -836,8 +917,11 @@ class MainWindow(QMainWindow):
         case = case_jobs.case_for_comparison(
             self.state.case, self.state.comparison, calibration, data
         )
+        case_jobs.apply_details(case, self.state.case_details)
+        self.state.case_details = None  # now in the case
         computed = [self._map_cache.get(self._map_key(label)) for label in explainer_jobs.TOGGLES]
-        explanations = case_jobs.record_explanations(case, [c for c in computed if c])
+        recordable = [c for c in computed if c and c["method"] not in explainer_jobs.NOT_RECORDED]
+        explanations = case_jobs.record_explanations(case, recordable)
         self.state.case = case
         return case, data, explanations
 

@@ -7,7 +7,12 @@ here computes a result: comparisons come from core (through gui/workers.py)
 and are only stored and indexed.
 
 Events: "photo" (side), "comparison", "selection", "error", "busy", "model",
-"case" (the current case, its file or its unsaved state changed).
+"case" (the current case, its file or its unsaved state changed), "gallery"
+(the background gallery for SDD changed).
+
+Case details (id, examiner, agency, notes, Hp, Hd) edited before or after a
+case exists are kept in `case_details` and applied to the case when it is
+created or saved (gui/case_jobs.apply_details).
 
 Unsaved work: `dirty` turns True when the photos, faces, model or comparison
 change, and False when the case is saved, opened or a new one started. While
@@ -23,6 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.case.case_model import DEFAULT_HD, DEFAULT_HP, check_case_id
+
+CASE_DETAIL_FIELDS = ("case_id", "examiner", "agency", "notes", "hp", "hd")
 SIDES = ("q", "k")
 SIDE_TITLES = {"q": "Questioned (Q)", "k": "Reference (K)"}
 
@@ -68,6 +76,9 @@ class WorkbenchState:
         self.case = None  # core.case.Case, once saved or opened
         self.case_path: str | None = None
         self.case_verification = None  # from open_case, for the report
+        self.case_details: dict[str, str] | None = None  # edits not yet in the case
+        self.gallery = None  # core.explainers.gallery.Gallery for SDD
+        self.gallery_model: str | None = None  # the model that embedded it
         self.dirty = False
         self._restoring = False
         self._pending_face: dict[str, int] = {}
@@ -188,9 +199,40 @@ class WorkbenchState:
         self.dirty = True
         self._emit("case")
 
+    def current_details(self) -> dict[str, str]:
+        """The case details as they stand: edits, else the case's, else the defaults."""
+        if self.case_details is not None:
+            return dict(self.case_details)
+        case = self.case
+        if case is None:
+            blank = dict.fromkeys(CASE_DETAIL_FIELDS, "")
+            return {**blank, "hp": DEFAULT_HP, "hd": DEFAULT_HD}
+        return {name: getattr(case, name) for name in CASE_DETAIL_FIELDS}
+
+    def set_case_details(self, details: dict) -> bool:
+        """Keep edited case details; False when nothing changed.
+
+        An empty case id means "generate one when the case is created". A bad
+        id raises core.errors.UsageError and changes nothing.
+        """
+        edited = {name: str(details.get(name, "")).strip() for name in CASE_DETAIL_FIELDS}
+        if edited["case_id"]:
+            edited["case_id"] = check_case_id(edited["case_id"])
+        if edited == self.current_details():
+            return False
+        self.case_details = edited
+        self.mark_dirty()
+        return True
+
+    def set_gallery(self, gallery, model_id: str | None) -> None:
+        """The background gallery for SDD (None: none), embedded with `model_id`."""
+        self.gallery, self.gallery_model = gallery, model_id
+        self._emit("gallery")
+
     def new_case(self) -> None:
         """Forget the case, its file and the photos: an empty workbench."""
         self.case, self.case_path, self.case_verification = None, None, None
+        self.case_details = None
         self._restoring = False
         self._pending_face.clear()
         for side in SIDES:
@@ -205,6 +247,7 @@ class WorkbenchState:
     def begin_restoring(self, case, path: str, verification, model_id: str) -> None:
         """An opened case: its faces are chosen once its originals are re-detected."""
         self.case, self.case_path, self.case_verification = case, str(path), verification
+        self.case_details = None
         self._restoring = True
         roles = zip(SIDES, ("A", "B"), strict=True)
         self._pending_face = {side: case.input(role).face_index for side, role in roles}
