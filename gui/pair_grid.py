@@ -39,6 +39,12 @@ def describe_term(info: dict) -> str:
     )
 
 
+def cell_ticks(k: int) -> list[tuple[int, str]]:
+    """Integer cell numbers for a K x K grid axis: every cell when K is small, else every 5th."""
+    step = 1 if k <= 16 else 5
+    return [(i, str(i)) for i in range(0, k, step)]
+
+
 class PairGridPanel(QWidget):
     """Heatmap of pair terms, row/column marginals, colour bar, hover readout, top pairs."""
 
@@ -160,6 +166,14 @@ class PairGridPanel(QWidget):
         self.heat_plot.setRange(
             xRange=(-0.5, self._k - 0.5), yRange=(-0.5, self._k - 0.5), padding=0
         )
+        ticks = [cell_ticks(self._k)]
+        for axis in (
+            self.heat_plot.getAxis("bottom"),
+            self.heat_plot.getAxis("left"),
+            self.columns_plot.getAxis("bottom"),
+            self.rows_plot.getAxis("left"),
+        ):
+            axis.setTicks(ticks)
         columns, rows = d.column_marginals(), d.row_marginals()
         idx = np.arange(self._k)
         col_bars = pg.BarGraphItem(
