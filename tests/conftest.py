@@ -23,6 +23,18 @@ def faces_dir() -> Path:
     return FACES
 
 
+@pytest.fixture(scope="module")
+def engine():
+    """A CPU engine with the bundled MTCNN; one per test module, so caches start empty."""
+    import torch
+
+    from core.detection.select import make_detector
+    from core.engine import Engine
+
+    cpu = torch.device("cpu")
+    return Engine(make_detector("mtcnn", device=cpu), cpu)
+
+
 @pytest.fixture
 def no_network(monkeypatch):
     """Fail the test if anything tries to open a network connection."""

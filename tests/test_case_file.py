@@ -20,15 +20,6 @@ MODEL = "mobileface"  # 112 px: the fastest real model
 
 
 @pytest.fixture(scope="module")
-def engine():
-    from core.detection.select import make_detector
-    from core.engine import Engine
-
-    device = torch.device("cpu")
-    return Engine(make_detector("mtcnn", device=device), device)
-
-
-@pytest.fixture(scope="module")
 def photos(faces_dir) -> dict[str, Path]:
     root = faces_dir / "identities"
     return {"A": root / "obama" / "obama_5_240p.jpg", "B": root / "obama" / "obama_6_small.jpg"}

@@ -9,16 +9,10 @@ import pytest
 import torch
 
 from core.decomposition import cosine
-from core.detection.select import make_detector
 from core.engine import Engine
 from core.models.registry import model_ids
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(make_detector("mtcnn", device=CPU), CPU)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-from core.detection.select import make_detector
-from core.engine import Engine
 from core.errors import UsageError
 from core.explainers.base import MethodUnavailableError, pair_from_comparison
 from core.explainers.corrrise import CorrRiseSettings, explain_corrrise
@@ -27,11 +25,6 @@ from core.explainers.xmaps import XMapSettings
 
 CPU = torch.device("cpu")
 GENUINE = [("obama/obama_1.jpg", "obama/obama_2.jpg"), ("biden/biden_1.jpg", "biden/biden_2.jpg")]
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine(make_detector("mtcnn", device=CPU), CPU)
 
 
 @pytest.fixture(scope="module")

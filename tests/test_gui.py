@@ -19,20 +19,11 @@ from PySide6.QtCore import QPointF, QSettings, QStandardPaths, Qt, QTimer  # noq
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from core.detection.select import make_detector  # noqa: E402
-from core.engine import Engine  # noqa: E402
 from gui.explainer_panel import MARGINALS, NONE  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 
 MODEL = "mobileface"
 WAIT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def engine():
-    import torch
-
-    return Engine(make_detector("mtcnn"), torch.device("cpu"))
 
 
 @pytest.fixture

@@ -15,20 +15,11 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
 
 from core.case import open_case  # noqa: E402
-from core.detection.select import make_detector  # noqa: E402
-from core.engine import Engine  # noqa: E402
 from gui import main_window  # noqa: E402
 from gui.main_window import CANCEL, DISCARD, MainWindow  # noqa: E402
 
 MODEL = "mobileface"
 WAIT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def engine():
-    import torch
-
-    return Engine(make_detector("mtcnn"), torch.device("cpu"))
 
 
 @pytest.fixture

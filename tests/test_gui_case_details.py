@@ -15,8 +15,6 @@ from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
 
 from core.case import open_case  # noqa: E402
 from core.case.case_model import DEFAULT_HD  # noqa: E402
-from core.detection.select import make_detector  # noqa: E402
-from core.engine import Engine  # noqa: E402
 from gui.case_details_dialog import CaseDetailsDialog  # noqa: E402
 from gui.main_window import DISCARD, MainWindow  # noqa: E402
 
@@ -31,13 +29,6 @@ DETAILS = {
     "hp": "Q and K show Łukasz, the suspect.",
     "hd": "Q shows someone other than Łukasz.",
 }
-
-
-@pytest.fixture(scope="module")
-def engine():
-    import torch
-
-    return Engine(make_detector("mtcnn"), torch.device("cpu"))
 
 
 @pytest.fixture
