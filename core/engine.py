@@ -18,9 +18,9 @@ from core.alignment import AlignedFace, align_face
 from core.decomposition import Decomposition, cosine, decompose
 from core.detection.detected_face import DetectedFace, Detector
 from core.errors import FaceIndexError, NoFaceError
-from core.evidence_image import EvidenceImage, load_evidence
 from core.models.face_model import CellFeatures, FaceModel
 from core.models.registry import load_model
+from core.photo import EvidenceImage, load_evidence
 from core.stage_timer import StageTimer
 
 

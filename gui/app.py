@@ -41,7 +41,7 @@ def save_screenshot(widget, path: str) -> None:
 def run_gui(args) -> int:
     import pyqtgraph as pg
 
-    from core.commands.runtime_options import engine_from_args
+    from core.cli.runtime_options import engine_from_args
     from gui.error_log import install_excepthook
     from gui.main_window import MainWindow
 

@@ -33,15 +33,16 @@ from core.case.case_file import CASE_SUFFIX
 from core.errors import PatchwiseError
 from core.explainers.marginals import paint_boxes
 from core.models.registry import load_model, model_ids
-from gui import case_jobs, evidence_view, explainer_jobs
+from gui import case_jobs, explainer_jobs
+from gui import strength_of_evidence_view as lr_view
 from gui.case_details_dialog import CaseDetailsDialog
 from gui.colormaps import DEFAULT_DIVERGING, DIVERGING, overlay_rgba
 from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
-from gui.evidence_pane import EvidencePane
 from gui.explainer_panel import MARGINALS, NONE, ExplainerPanel
 from gui.jobs import compare_job, prepare_job
 from gui.pair_grid import PairGridPanel
+from gui.photo_pane import PhotoPane
 from gui.view_model import SIDES, WorkbenchState
 from gui.workers import ENGINE_LOCK, JobRunner
 
@@ -83,13 +84,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Patchwise: forensic face comparison workbench")
         self.setAcceptDrops(False)
 
-        self.panes = {side: EvidencePane(side) for side in SIDES}
+        self.panes = {side: PhotoPane(side) for side in SIDES}
         self.grid = PairGridPanel()
         self.grid.set_term_info(self.state.term_info)
         self.gauge = ConfidenceGauge()
         self.maps = ExplainerPanel(list(explainer_jobs.TOGGLES))
-        self.calibrations = evidence_view.CalibrationCache()
-        self.calibration_choice = str(settings.value("calibration", evidence_view.NONE))
+        self.calibrations = lr_view.CalibrationCache()
+        self.calibration_choice = str(settings.value("calibration", lr_view.NONE))
         self.error_banner = QLabel("")
         self.error_banner.setWordWrap(True)
         self.error_banner.setStyleSheet(
@@ -155,10 +156,10 @@ class MainWindow(QMainWindow):
         self.detector_box.setCurrentText(self.state.detector)
         self.detector_box.setToolTip(self._detector_tooltip())
         self.calibration_box = QComboBox()
-        self.calibration_box.addItem("Uncalibrated", evidence_view.NONE)
-        self.calibration_box.addItem("DEMO calibration (bundled)", evidence_view.DEMO)
+        self.calibration_box.addItem("Uncalibrated", lr_view.NONE)
+        self.calibration_box.addItem("DEMO calibration (bundled)", lr_view.DEMO)
         self.calibration_box.addItem("Lab calibration file…", "")
-        if self.calibration_choice not in (evidence_view.NONE, evidence_view.DEMO):
+        if self.calibration_choice not in (lr_view.NONE, lr_view.DEMO):
             self.calibration_box.insertItem(
                 2, Path(self.calibration_choice).name, self.calibration_choice
             )
@@ -624,18 +625,16 @@ class MainWindow(QMainWindow):
             chosen = self.calibration_box.currentText()
             status = (
                 "uncalibrated"
-                if self.calibration_choice == evidence_view.NONE
+                if self.calibration_choice == lr_view.NONE
                 else (f"{chosen} chosen; it applies once a pair is compared")
             )
             self.gauge.set_result(None, None, status, [])
             return
-        result = evidence_view.evidence(comparison, self._calibration())
+        result = lr_view.evidence(comparison, self._calibration())
         status = result.calibration_status
-        if self.calibration_choice == evidence_view.DEMO and result.calibration is None:
+        if self.calibration_choice == lr_view.DEMO and result.calibration is None:
             status += f" (no DEMO calibration is bundled for {comparison.model['id']})"
-        self.gauge.set_result(
-            result.score, result.threshold, status, evidence_view.gauge_text(result)
-        )
+        self.gauge.set_result(result.score, result.threshold, status, lr_view.gauge_text(result))
 
     def _gauge_details(self) -> None:
         comparison = self.state.comparison
@@ -649,8 +648,8 @@ class MainWindow(QMainWindow):
                 "(after a comparison). Without one, the cosine is not a likelihood ratio.",
             )
             return
-        dialog = evidence_view.EvidenceDetails(
-            calibration, evidence_view.evidence(comparison, calibration), self
+        dialog = lr_view.EvidenceDetails(
+            calibration, lr_view.evidence(comparison, calibration), self
         )
         dialog.open()
         self._details = dialog

@@ -176,7 +176,7 @@ def test_rerun_reports_a_stored_result_that_differs(case, originals, engine):
     assert tampered.audit_log[-1].detail.startswith("NOT reproduced")
 
 
-def test_evidence_and_explainer_are_stored_verified_and_reproduced(
+def test_strength_and_explainer_are_stored_verified_and_reproduced(
     comparison, originals, engine, tmp_path
 ):
     from core.case.analyses import add_evidence, add_explanations, load_case_calibration

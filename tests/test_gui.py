@@ -152,7 +152,7 @@ def test_the_demo_calibration_gives_c_score_and_lr_and_its_status(qtbot, window,
     summary = window.gauge.summary()
     assert "DEMO calibration — not for casework" in summary
     assert "C-Score" in summary and "log10 LR" in summary
-    from core.evidence.evidence_section import (
+    from core.strength_of_evidence.evidence_section import (
         default_calibration_path,
         evidence_for,
         load_calibration,

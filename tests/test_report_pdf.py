@@ -179,7 +179,7 @@ def test_case_and_report_code_never_imports_qt():
 
     code = (
         "import sys, core.case, core.case.analyses, core.report.pdf_report, "
-        "core.commands.report; from core.report import figures; figures._cet_d1(); "
+        "core.cli.report; from core.report import figures; figures._cet_d1(); "
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )

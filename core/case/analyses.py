@@ -1,4 +1,4 @@
-"""Optional analyses a case can carry: evidence (core/evidence) and explainers (core/explainers).
+"""Optional analyses a case can carry: strength of evidence and explainer maps.
 
 Both are recorded so that a re-run can repeat them:
 - evidence: the calibration file's bytes travel in the .pwcase (member
@@ -46,7 +46,7 @@ def calibration_record(calibration, data: bytes) -> dict:
 
 def load_case_calibration(value: str, model_describe: dict):
     """(Calibration, file bytes) for a --calibration value: a file, or 'demo'."""
-    from core.evidence.cli_evidence import calibration_from_arg
+    from core.cli.evidence_options import calibration_from_arg
 
     calibration = calibration_from_arg(value, model_describe)
     return calibration, Path(calibration.path).read_bytes()
@@ -54,7 +54,7 @@ def load_case_calibration(value: str, model_describe: dict):
 
 def add_evidence(case: Case, calibration=None, calibration_bytes: bytes | None = None) -> dict:
     """Compute the evidence section for the case's score and record it (and the calibration)."""
-    from core.evidence.evidence_section import evidence_for
+    from core.strength_of_evidence.evidence_section import evidence_for
 
     result = evidence_for(case.score, calibration, model_id=case.settings["model_id"])
     case.settings["calibration"] = (
@@ -69,7 +69,7 @@ def _stored_calibration(case: Case, files: dict[str, bytes]):
     record = case.settings.get("calibration")
     if not record:
         return None
-    from core.evidence.calibration_file import load_calibration
+    from core.strength_of_evidence.calibration_file import load_calibration
 
     with tempfile.TemporaryDirectory(prefix="patchwise-calibration-") as tmp:
         path = Path(tmp) / record["file"]
@@ -191,7 +191,7 @@ def rerun_analyses(case: Case, comparison, files: dict[str, bytes], progress=Non
     differences = []
     stored = case.results.get("evidence")
     if stored is not None:
-        from core.evidence.evidence_section import evidence_for
+        from core.strength_of_evidence.evidence_section import evidence_for
 
         calibration = _stored_calibration(case, files)
         fresh = _plain(

@@ -79,7 +79,7 @@ class FaceFolder:
     def _aligned(self, photo: Path, engine) -> Path:
         """The cached aligned face of `photo`, creating it on a cache miss."""
         from core.alignment import align_face
-        from core.evidence_image import load_evidence
+        from core.photo import load_evidence
 
         digest = hashlib.sha256(photo.read_bytes()).hexdigest()
         cached = self.cache_dir / f"{digest}.png"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.errors import CalibrationError
-from core.evidence.cscore import fit_cscore, fit_sigmoid, sigmoid
+from core.strength_of_evidence.cscore import fit_cscore, fit_sigmoid, sigmoid
 
 TRUE = {"L": 0.9, "k": -25.0, "d0": 0.8, "b": 0.05}
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 from PIL import Image
 
-from core.evidence.pair_sets import dataset_fingerprint, pairs_from_identity_tree
-from core.evidence.scored_pairs import ScoredPairs
-from core.evidence.validation import write_validation
+from core.strength_of_evidence.pair_sets import dataset_fingerprint, pairs_from_identity_tree
+from core.strength_of_evidence.scored_pairs import ScoredPairs
+from core.strength_of_evidence.validation import write_validation
 
 
 def _scored(seed=0, n_genuine=40, n_impostor=160):
@@ -65,10 +65,11 @@ def test_identity_tree_pairs_and_fingerprint(tmp_path):
     assert dataset_fingerprint(pairs, tmp_path)["file_list_sha256"] != first["file_list_sha256"]
 
 
-def test_evidence_code_never_imports_qt():
+def test_strength_code_never_imports_qt():
     code = (
-        "import sys, core.evidence.evidence_section, core.evidence.validation, "
-        "core.commands.validate, core.commands.calibrate; "
+        "import sys, core.strength_of_evidence.evidence_section, "
+        "core.strength_of_evidence.validation, "
+        "core.cli.validate, core.cli.calibrate; "
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; "
         "sys.exit(1 if bad else 0)"
     )

@@ -1,6 +1,6 @@
 """Evidence strength in the GUI: the calibration in use, the gauge's text, and the details.
 
-All numbers come from core.evidence (evidence_for, load_calibration). The
+All numbers come from core.strength_of_evidence (evidence_for, load_calibration). The
 calibration choice is "none" (uncalibrated: only the model's documented
 default threshold), "demo" (the bundled DEMO calibration of the model, labelled
 as not for casework) or the path of a lab calibration file.
@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
 
-from core.evidence.evidence_section import (
+from core.strength_of_evidence.evidence_section import (
     EvidenceResult,
     default_calibration_path,
     evidence_for,

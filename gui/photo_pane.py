@@ -42,7 +42,7 @@ def _image_view(widget: pg.GraphicsLayoutWidget) -> tuple[pg.ViewBox, pg.ImageIt
     return view, image
 
 
-class EvidencePane(QWidget):
+class PhotoPane(QWidget):
     """Photo (faces numbered from 1) above, aligned face below, for side "q" or "k"."""
 
     fileDropped = Signal(str, str)  # side, path

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from core.commands.pair_source_options import add_pair_source_options, pairs_from_args
-from core.commands.runtime_options import add_runtime_options, engine_from_args
+from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
+from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
 def register(commands) -> None:
@@ -37,10 +37,10 @@ def _progress(done: int, total: int) -> None:
 
 
 def run(args) -> int:
-    from core.evidence.calibration_file import load_calibration
-    from core.evidence.scored_pairs import score_pairs
-    from core.evidence.validation import write_validation
     from core.models.registry import DEFAULT_MODEL
+    from core.strength_of_evidence.calibration_file import load_calibration
+    from core.strength_of_evidence.scored_pairs import score_pairs
+    from core.strength_of_evidence.validation import write_validation
 
     pairs, dataset = pairs_from_args(args)
     engine = engine_from_args(args)

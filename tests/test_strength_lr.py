@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core.errors import CalibrationError
-from core.evidence.lr_calibration import (
+from core.strength_of_evidence.lr_calibration import (
     CALIBRATOR_KINDS,
     cross_validated_llrs,
     elub_bounds,

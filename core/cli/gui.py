@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.commands.runtime_options import add_runtime_options
+from core.cli.runtime_options import add_runtime_options
 
 
 def register(commands) -> None:

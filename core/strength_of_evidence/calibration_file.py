@@ -21,8 +21,8 @@ import numpy as np
 from core import __version__
 from core.atomic_write import write_json_atomically
 from core.errors import CalibrationError
-from core.evidence.cscore import CScoreModel, fit_cscore
-from core.evidence.lr_calibration import (
+from core.strength_of_evidence.cscore import CScoreModel, fit_cscore
+from core.strength_of_evidence.lr_calibration import (
     CALIBRATOR_KINDS,
     calibrator_parameters,
     check_pairs,

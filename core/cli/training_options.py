@@ -7,7 +7,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.commands.runtime_options import add_runtime_options
+from core.cli.runtime_options import add_runtime_options
 
 DEFAULT_CACHE = Path.home() / ".cache" / "patchwise" / "aligned"
 
@@ -46,7 +46,7 @@ def add_training_options(parser, default_lr: float) -> None:
 
 def job_from_args(args, labelled: bool):
     """The JobConfig that the training options describe (loads and aligns the data)."""
-    from core.commands.runtime_options import engine_from_args
+    from core.cli.runtime_options import engine_from_args
     from core.errors import UsageError
     from core.training.augmentations import AugmentConfig
     from core.training.face_data import open_face_data

@@ -19,8 +19,8 @@ from sklearn.metrics import det_curve, roc_curve
 from core import __version__
 from core.atomic_write import write_json_atomically
 from core.errors import CalibrationError
-from core.evidence.lr_calibration import cross_validated_llrs, elub_bounds, lr_metrics
-from core.evidence.validation_plots import write_plots
+from core.strength_of_evidence.lr_calibration import cross_validated_llrs, elub_bounds, lr_metrics
+from core.strength_of_evidence.validation_plots import write_plots
 from core.verification_metrics import verification_report
 
 SCHEMA = "patchwise.validation/1"

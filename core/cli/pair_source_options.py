@@ -30,7 +30,7 @@ def add_pair_source_options(parser: argparse.ArgumentParser) -> None:
 def pairs_from_args(args) -> tuple[list, dict]:
     """(pairs, record of where they came from) for the options above."""
     from core.evaluation import read_pairs_csv
-    from core.evidence.pair_sets import dataset_fingerprint, pairs_from_identity_tree
+    from core.strength_of_evidence.pair_sets import dataset_fingerprint, pairs_from_identity_tree
 
     if args.max_impostor is not None and args.max_impostor < 1:
         raise UsageError("--max-impostor must be at least 1")

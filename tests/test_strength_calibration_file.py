@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from core.errors import CalibrationError
-from core.evidence.calibration_file import (
+from core.strength_of_evidence.calibration_file import (
     DEMO_LABEL,
     DEMO_STATUS,
     build_calibration,
     load_calibration,
     write_calibration,
 )
-from core.evidence.evidence_section import evidence_for
+from core.strength_of_evidence.evidence_section import evidence_for
 
 MODEL = {
     "id": "faceres",
@@ -98,7 +98,7 @@ def test_unreadable_or_foreign_files_are_clear_errors(tmp_path):
         load_calibration(other, MODEL)
 
 
-def test_evidence_section_with_calibration(calibration_file):
+def test_strength_section_with_calibration(calibration_file):
     path, data = calibration_file
     calibration = load_calibration(path, MODEL)
     lower, upper = calibration.elub
@@ -118,7 +118,7 @@ def test_evidence_section_with_calibration(calibration_file):
 
 
 def test_uncalibrated_evidence_uses_the_documented_default_threshold():
-    from core.evidence.evidence_section import default_threshold
+    from core.strength_of_evidence.evidence_section import default_threshold
 
     entry = default_threshold("faceres")
     assert entry is not None and "shared" in entry["measured_on"]
@@ -144,9 +144,9 @@ BUNDLED = ("faceres", "mobileface", "faceres-rrf56", "faceres-rrf28")
 def test_bundled_demo_calibrations_load_and_say_demo(model_id):
     import torch
 
-    from core.evidence.calibration_file import default_calibration_path
-    from core.evidence.evidence_section import default_threshold
     from core.models.registry import load_model
+    from core.strength_of_evidence.calibration_file import default_calibration_path
+    from core.strength_of_evidence.evidence_section import default_threshold
 
     path = default_calibration_path(model_id)
     assert path is not None
@@ -159,8 +159,8 @@ def test_bundled_demo_calibrations_load_and_say_demo(model_id):
 
 
 def test_demo_keyword_picks_the_bundled_calibration():
-    from core.evidence.calibration_file import default_calibration_path
-    from core.evidence.cli_evidence import calibration_from_arg
+    from core.cli.evidence_options import calibration_from_arg
+    from core.strength_of_evidence.calibration_file import default_calibration_path
 
     made_for = json.loads(default_calibration_path("mobileface").read_text())["model"]
     assert calibration_from_arg(None, made_for) is None

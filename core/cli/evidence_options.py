@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.errors import CalibrationError
-from core.evidence.calibration_file import (
+from core.strength_of_evidence.calibration_file import (
     Calibration,
     default_calibration_path,
     load_calibration,

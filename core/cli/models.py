@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.atomic_write import write_json_atomically
-from core.commands.runtime_options import add_runtime_options
+from core.cli.runtime_options import add_runtime_options
 
 
 def register(commands) -> None:
@@ -13,7 +13,7 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    from core.cli_report import print_models
+    from core.cli.printing import print_models
     from core.inventory import inventory
 
     listing = inventory(args)

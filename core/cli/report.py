@@ -14,7 +14,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.commands.runtime_options import add_runtime_options, engine_from_args
+from core.cli.runtime_options import add_runtime_options, engine_from_args
 from core.errors import UsageError
 
 

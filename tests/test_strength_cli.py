@@ -186,9 +186,9 @@ def test_scoring_takes_progress_and_can_be_cancelled(tree):
 
     from core.detection.select import make_detector
     from core.engine import Engine
-    from core.evidence.pair_sets import pairs_from_identity_tree
-    from core.evidence.scored_pairs import score_pairs
     from core.explainers.base import Cancelled
+    from core.strength_of_evidence.pair_sets import pairs_from_identity_tree
+    from core.strength_of_evidence.scored_pairs import score_pairs
 
     device = torch.device("cpu")
     engine = Engine(make_detector("mtcnn", device=device), device)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from core.atomic_write import write_json_atomically
-from core.commands.runtime_options import add_runtime_options, engine_from_args
+from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
 def register(commands) -> None:
@@ -27,7 +27,7 @@ def _progress(done: int, total: int) -> None:
 
 
 def run(args) -> int:
-    from core.cli_report import print_evaluation
+    from core.cli.printing import print_evaluation
     from core.evaluation import evaluate_pairs, read_pairs_csv
     from core.models.registry import DEFAULT_MODEL
 

@@ -1,7 +1,7 @@
 """The `evidence` section of a comparison: the API the CLI, GUI and report share.
 
     evidence_for(score, calibration=None, model_id=None, scale=None) -> EvidenceResult
-    load_calibration(path, model_describe) -> Calibration   (core.evidence.calibration_file)
+    load_calibration(path, model_describe) -> Calibration   (calibration_file)
     default_calibration_path(model_id) -> Path | None       (the bundled DEMO calibration)
 
 With a calibration: threshold and decision, C-Score (Knoche et al. Eq. 3) with its
@@ -16,12 +16,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.evidence.calibration_file import (
+from core.strength_of_evidence.calibration_file import (
     Calibration,
     default_calibration_path,
     load_calibration,
 )
-from core.evidence.verbal_scale import VerbalScale, load_verbal_scale, verbal_category
+from core.strength_of_evidence.verbal_scale import VerbalScale, load_verbal_scale, verbal_category
 
 __all__ = [
     "EvidenceResult",

@@ -1,4 +1,4 @@
-"""Tests for core.evidence_image: safe loading of evidence photos."""
+"""Tests for core.photo: safe loading of evidence photos."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from core.errors import ImageReadError, ImageTooLargeError, UsageError
-from core.evidence_image import EvidenceImage, load_evidence
+from core.photo import EvidenceImage, load_evidence
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 RGBA_PHOTO = SHARED / "data" / "faces" / "edge_cases" / "rgba_32bit.png"

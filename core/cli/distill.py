@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.commands.training_options import add_training_options
+from core.cli.training_options import add_training_options
 
 
 def register(commands) -> None:
@@ -15,7 +15,7 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    from core.commands.training_options import (
+    from core.cli.training_options import (
         cancel_on_ctrl_c,
         job_from_args,
         print_summary,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from core.commands.pair_source_options import add_pair_source_options, pairs_from_args
-from core.commands.runtime_options import add_runtime_options, engine_from_args
+from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
+from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
 def register(commands) -> None:
@@ -40,10 +40,10 @@ def run(args) -> int:
 
     import numpy as np
 
-    from core.evidence.calibration_file import build_calibration, write_calibration
-    from core.evidence.lr_calibration import check_pairs
-    from core.evidence.scored_pairs import score_pairs
     from core.models.registry import DEFAULT_MODEL
+    from core.strength_of_evidence.calibration_file import build_calibration, write_calibration
+    from core.strength_of_evidence.lr_calibration import check_pairs
+    from core.strength_of_evidence.scored_pairs import score_pairs
 
     pairs, dataset = pairs_from_args(args)
     labels = np.array([p.same for p in pairs], dtype=bool)

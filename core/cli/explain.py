@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from core.atomic_write import write_bytes_atomically, write_json_atomically
-from core.commands.runtime_options import add_runtime_options, engine_from_args
+from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 METHODS = ("xmap", "corrrise", "gradcam", "gradcampp", "sdd", "marginals")
 

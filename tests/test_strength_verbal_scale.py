@@ -6,7 +6,7 @@ import math
 import pytest
 
 from core.errors import UsageError
-from core.evidence.verbal_scale import load_verbal_scale, verbal_category
+from core.strength_of_evidence.verbal_scale import load_verbal_scale, verbal_category
 
 EXPECTED = [
     (1.0001, "weak or limited"),

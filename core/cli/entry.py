@@ -1,6 +1,6 @@
 """The command-line interface: `python main.py <command> ...`.
 
-Each command lives in core/commands/<name>.py. Exit codes (docs/cli.md):
+Each command lives in core/cli/<name>.py. Exit codes (docs/cli.md):
 0 success, 1 internal error, 2 bad usage, 3 unreadable image, 4 image too
 large, 5 no face found, 6 face index out of range, 7 model not found or
 broken, 8 detector unavailable, 9 case file fails verification,
@@ -18,16 +18,16 @@ from core import __version__
 from core.errors import PatchwiseError
 
 COMMAND_MODULES = (
-    "core.commands.compare",
-    "core.commands.evaluate",
-    "core.commands.explain",
-    "core.commands.models",
-    "core.commands.train",
-    "core.commands.distill",
-    "core.commands.report",
-    "core.commands.calibrate",
-    "core.commands.validate",
-    "core.commands.gui",
+    "core.cli.compare",
+    "core.cli.evaluate",
+    "core.cli.explain",
+    "core.cli.models",
+    "core.cli.train",
+    "core.cli.distill",
+    "core.cli.report",
+    "core.cli.calibrate",
+    "core.cli.validate",
+    "core.cli.gui",
 )
 
 

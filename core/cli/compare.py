@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.atomic_write import write_json_atomically
-from core.commands.runtime_options import add_runtime_options, engine_from_args
+from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
 def register(commands) -> None:
@@ -33,11 +33,11 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    from core.cli_report import print_comparison
-    from core.evidence.cli_evidence import calibration_from_arg
-    from core.evidence.evidence_section import evidence_for
-    from core.evidence.verbal_scale import load_verbal_scale
+    from core.cli.evidence_options import calibration_from_arg
+    from core.cli.printing import print_comparison
     from core.models.registry import DEFAULT_MODEL
+    from core.strength_of_evidence.evidence_section import evidence_for
+    from core.strength_of_evidence.verbal_scale import load_verbal_scale
 
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
