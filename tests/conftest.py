@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
 
 # Must be set before any QApplication exists; without it Qt aborts the process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Signing keys (core/signing/keys.py) go to a throw-away folder, never the user's.
+os.environ["PATCHWISE_KEY_DIR"] = tempfile.mkdtemp(prefix="patchwise-test-keys-")
 
 REPO = Path(__file__).resolve().parents[1]
 FACES = REPO.parent / "shared" / "data" / "faces"

@@ -14,7 +14,7 @@ Both are recorded so that a re-run can repeat them:
 from __future__ import annotations
 
 import hashlib
-import tempfile
+import math
 from dataclasses import asdict
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def load_case_calibration(value: str, model_describe: dict):
     from core.cli.evidence_options import calibration_from_arg
 
     calibration = calibration_from_arg(value, model_describe)
-    return calibration, Path(calibration.path).read_bytes()
+    return calibration, calibration.source_bytes
 
 
 def add_evidence(case: Case, calibration=None, calibration_bytes: bytes | None = None) -> dict:
@@ -66,15 +66,53 @@ def add_evidence(case: Case, calibration=None, calibration_bytes: bytes | None =
 
 
 def _stored_calibration(case: Case, files: dict[str, bytes]):
+    """The case's calibration, read from its stored bytes in memory (nothing is written)."""
     record = case.settings.get("calibration")
     if not record:
         return None
-    from core.strength_of_evidence.calibration_file import load_calibration
+    from core.strength_of_evidence.calibration_file import calibration_from_bytes
 
-    with tempfile.TemporaryDirectory(prefix="patchwise-calibration-") as tmp:
-        path = Path(tmp) / record["file"]
-        path.write_bytes(files[CALIBRATION_KEY])
-        return load_calibration(path, case.provenance["model"])
+    label = f"stored calibration {record['file']!r}"
+    return calibration_from_bytes(files[CALIBRATION_KEY], label, case.provenance["model"])
+
+
+# Fields a re-run does not compare: where the calibration and scale files lay on the machine.
+_UNCOMPARED = ("calibration.file", "verbal_scale.file")
+EVIDENCE_TOLERANCE = 1e-9  # relative; the evidence is recomputed from the same stored score
+FRESH_LOG10_TOLERANCE = 1e-3  # absolute on log10 LR from the re-computed score
+
+
+def evidence_differences(stored: dict, expected: dict, path: str = "") -> list[str]:
+    """Every field of two evidence JSONs that differs (numbers: relative EVIDENCE_TOLERANCE)."""
+    if path.lstrip(".") in _UNCOMPARED:
+        return []
+    if isinstance(stored, dict) and isinstance(expected, dict):
+        if set(stored) != set(expected):
+            return [f"evidence {path or 'section'}: fields differ"]
+        return [
+            d
+            for key in sorted(expected)
+            for d in evidence_differences(stored[key], expected[key], f"{path}.{key}")
+        ]
+    if isinstance(stored, list) and isinstance(expected, list):
+        if len(stored) != len(expected):
+            return [f"evidence {path.lstrip('.')}: lengths differ"]
+        return [
+            d
+            for n, (a, b) in enumerate(zip(stored, expected, strict=True))
+            for d in evidence_differences(a, b, f"{path}[{n}]")
+        ]
+    if _is_number(stored) and _is_number(expected):
+        scale = max(abs(float(stored)), abs(float(expected)), 1e-300)
+        if within(abs(float(stored) - float(expected)) / scale, EVIDENCE_TOLERANCE):
+            return []
+    elif stored == expected and type(stored) is type(expected):
+        return []
+    return [f"evidence {path.lstrip('.')}: {stored!r} stored, {expected!r} recomputed"]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # -- explainers ---------------------------------------------------------------------------
@@ -182,6 +220,11 @@ def explainer_index(case: Case, method: str, settings, seed: int) -> int | None:
 # -- re-run ---------------------------------------------------------------------------------
 
 
+def within(difference: float, tolerance: float) -> bool:
+    """True only for a finite difference within tolerance (NaN and inf fail)."""
+    return math.isfinite(difference) and difference <= tolerance
+
+
 def rerun_analyses(case: Case, comparison, files: dict[str, bytes], progress=None, cancel=None):
     """Repeat the case's evidence and explainers on a re-computed Comparison.
 
@@ -191,20 +234,7 @@ def rerun_analyses(case: Case, comparison, files: dict[str, bytes], progress=Non
     differences = []
     stored = case.results.get("evidence")
     if stored is not None:
-        from core.strength_of_evidence.evidence_section import evidence_for
-
-        calibration = _stored_calibration(case, files)
-        fresh = _plain(
-            evidence_for(
-                comparison.cosine, calibration, model_id=case.settings["model_id"]
-            ).to_json()
-        )
-        for key in ("log10_lr", "decision"):
-            if not _close(stored.get(key), fresh.get(key)):
-                differences.append(f"evidence {key}: {stored.get(key)} then, {fresh.get(key)} now")
-        old_c, new_c = (stored.get("c_score") or {}), (fresh.get("c_score") or {})
-        if not _close(old_c.get("c_score"), new_c.get("c_score")):
-            differences.append(f"C-Score: {old_c.get('c_score')} then, {new_c.get('c_score')} now")
+        differences += _evidence_check(case, stored, comparison.cosine, files)
     explanations = []
     for recorded, result in zip(
         case.settings.get("explainers") or [], case.results.get("explainers") or [], strict=True
@@ -222,14 +252,38 @@ def rerun_analyses(case: Case, comparison, files: dict[str, bytes], progress=Non
             new = np.asarray(_summary(heat))
             peak = max(float(np.abs(old).max()), 1e-12)
             diff = float(np.abs(old - new).max()) / peak
-            if diff > EXPLAINER_TOLERANCE:
+            if not within(diff, EXPLAINER_TOLERANCE):
                 differences.append(
                     f"{recorded['method']} map {role} differs by {diff:.2g} of its peak"
                 )
     return differences, explanations
 
 
-def _close(old, new, tolerance: float = 1e-6) -> bool:
-    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
-        return abs(float(old) - float(new)) <= tolerance
-    return old == new
+def _evidence_check(case: Case, stored: dict, fresh_score: float, files) -> list[str]:
+    """Two checks of everything the report prints from the evidence section.
+
+    1. Recomputed from the STORED score with the stored calibration, every
+       field must equal the stored one (a forged LR, verbal statement,
+       decision, threshold, C-Score or status is caught here).
+    2. From the RE-COMPUTED score: the same decision and verbal category, and
+       log10 LR within FRESH_LOG10_TOLERANCE.
+    """
+    from core.strength_of_evidence.evidence_section import evidence_for
+
+    calibration = _stored_calibration(case, files)
+    model_id = case.settings["model_id"]
+    expected = _plain(evidence_for(case.score, calibration, model_id=model_id).to_json())
+    differences = evidence_differences(stored, expected)
+    if not math.isfinite(fresh_score):
+        return [*differences, f"the re-computed score is not finite ({fresh_score})"]
+    fresh = _plain(evidence_for(fresh_score, calibration, model_id=model_id).to_json())
+    if fresh["decision"] != stored["decision"]:
+        differences.append(f"decision: {stored['decision']} stored, {fresh['decision']} now")
+    category = (fresh.get("verbal") or {}).get("category")
+    if category != (stored.get("verbal") or {}).get("category"):
+        differences.append(f"verbal category now {category!r}")
+    if stored.get("log10_lr") is not None and not within(
+        abs(stored["log10_lr"] - fresh["log10_lr"]), FRESH_LOG10_TOLERANCE
+    ):
+        differences.append(f"log10 LR {stored['log10_lr']} stored, {fresh['log10_lr']} now")
+    return differences

@@ -8,8 +8,10 @@ it by their SHA-256.
 The audit log is append-only: `Case.log` is the only way to add an entry,
 and each entry carries the SHA-256 of the entry before it, so an entry
 edited or removed in the manifest breaks the chain and `audit_chain_problems`
-says where. (This detects careless or naive edits; someone who rewrites the
-whole chain can forge it. The hashes of the originals are the real anchor.)
+says where. The last entry's hash (`audit_head_sha256`) is written into the
+manifest, which is signed on save (core/case/case_file.py): deleting,
+truncating, reordering, inserting or rewriting entries then either breaks the
+chain, misses the head, or reads "modified after signing".
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from core.case.environment import software_environment
+from core.case.environment import runtime_settings, software_environment
 from core.errors import UsageError
 
-CASE_SCHEMA = "patchwise.case/1"
+CASE_SCHEMA = "patchwise.case/2"  # /2 adds audit_head_sha256 and settings.runtime
+READABLE_SCHEMAS = ("patchwise.case/1", CASE_SCHEMA)
 ROLES = ("A", "B")
 ROLE_TITLES = {"A": "A (questioned)", "B": "B (reference)"}
 DEFAULT_HP = "The face in image A and the face in image B show the same person."
@@ -213,6 +216,7 @@ class Case:
                     "threshold": threshold,
                     "calibration": None,
                     "explainers": [],
+                    "runtime": runtime_settings(comparison.device),
                 }
             ),
             provenance=_plain(
@@ -244,7 +248,11 @@ class Case:
         self.modified_utc = entry.time_utc
         return entry
 
-    def audit_chain_problems(self) -> list[str]:
+    def audit_head(self) -> str:
+        """The SHA-256 of the last audit entry (GENESIS for an empty log)."""
+        return self.audit_log[-1].digest() if self.audit_log else GENESIS
+
+    def audit_chain_problems(self, recorded_head: str | None = None) -> list[str]:
         """Where the hash chain of the audit log is broken (empty when intact)."""
         problems = []
         previous = GENESIS
@@ -255,6 +263,11 @@ class Case:
                     f"{number - 1}: the log was edited or entries were removed"
                 )
             previous = entry.digest()
+        if recorded_head is not None and recorded_head != previous:
+            problems.append(
+                f"the audit log ends at {previous[:16]}…, but the manifest records its last "
+                f"entry as {recorded_head[:16]}…: entries were removed, added or rewritten"
+            )
         return problems
 
     # -- convenient views ----------------------------------------------------
@@ -291,11 +304,12 @@ class Case:
             "provenance": self.provenance,
             "results": self.results,
             "audit_log": [e.to_json() for e in self.audit_log],
+            "audit_head_sha256": self.audit_head(),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Case:
-        if data.get("schema") != CASE_SCHEMA:
+        if data.get("schema") not in READABLE_SCHEMAS:
             raise ValueError(f"not a Patchwise case manifest (schema {data.get('schema')!r})")
         return cls(
             case_id=data["case_id"],

@@ -52,3 +52,16 @@ def software_environment(device: str) -> dict:
         "platform": platform.platform(),
         "device": device,
     }
+
+
+def runtime_settings(device) -> dict:
+    """The settings that change float results: torch threads, deterministic mode, device.
+
+    A re-run applies the same thread count (core/case/rerun.py): float32 sums
+    split across a different number of threads round differently.
+    """
+    return {
+        "threads": int(torch.get_num_threads()),
+        "deterministic_algorithms": bool(torch.are_deterministic_algorithms_enabled()),
+        "device": str(device),
+    }

@@ -3,9 +3,11 @@
     report Q K --out CASE.pdf [--case-id ID] [--examiner NAME] ... [--save-case CASE.pwcase]
     report --case CASE.pwcase --out CASE.pdf [--save-case CASE.pwcase]
 
-With --case, the stored originals are verified against their SHA-256s (an
-altered case is refused, exit 9), everything is recomputed from them, and the
-report says whether the stored result was reproduced.
+With --case, the case's signature and its stored originals are verified (a
+case modified after signing or altered is refused, exit 9; an unsigned case or
+one signed by an untrusted key too, unless --allow-unsigned), everything is
+recomputed from them, and the report says whether the stored result was
+reproduced.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core.cli.runtime_options import add_runtime_options, engine_from_args
-from core.errors import UsageError
+from core.errors import CaseFileError, UsageError
 
 
 def register(commands) -> None:
@@ -56,6 +58,12 @@ def register(commands) -> None:
         help="comma-separated explainers to run and show, e.g. xmap,corrrise (see `explain`)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random explainers")
+    parser.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="with --case: report on a case that is unsigned or signed by an untrusted key "
+        "(page 1 then says so); a case modified after signing is always refused",
+    )
     add_runtime_options(parser)
 
 
@@ -161,6 +169,11 @@ def _from_case_file(args):
 
     case, originals, verification = open_case(args.case)
     verification.raise_if_failed(args.case)
+    if not verification.signed and not args.allow_unsigned:
+        raise CaseFileError(
+            f"{args.case}: the case is {verification.signature.summary()}; refusing to report "
+            "(use --allow-unsigned to report anyway, with the fact on page 1)"
+        )
     print(f"case {case.case_id}: {verification.summary()}")
     configure_threads(args.threads)
     engine = engine_for_case(case, select_device(args.device))

@@ -14,7 +14,6 @@ lives beside them in train_state.safetensors + train_state.json.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import torch
@@ -29,12 +28,18 @@ from core.errors import ModelNotFoundError
 from core.models.iresnet import DEPTHS, BackboneConfig
 from core.models.rrfnet import ARCH_LAYOUTS, RRFNet
 from core.models.xcos import XCosNet
+from core.safe_read import read_regular_file
+from core.schemas.checkpoint_meta import CheckpointMetaModel
+from core.schemas.common import validated
+from core.strict_json import parse_json
 
 SCHEMA = "patchwise.checkpoint/1"
 WEIGHTS_FILE = "weights.safetensors"
 META_FILE = "model.json"
 STATE_FILE = "train_state.safetensors"
 STATE_META_FILE = "train_state.json"
+MAX_META_BYTES = 4 << 20
+MAX_WEIGHTS_BYTES = 4 << 30
 ARCHITECTURES = (*ARCH_LAYOUTS, "xcos")
 ARCH_TITLES = {"rrfnet56": "RRFNet-56", "rrfnet28": "RRFNet-28", "xcos": "xCos"}
 INPUT_SPEC = {
@@ -91,18 +96,19 @@ def save_checkpoint(out_dir: str | Path, net: nn.Module, meta: dict) -> dict:
 
 
 def _read_json(path: Path, what: str) -> dict:
-    if not path.is_file():
+    if not path.exists():
         raise ModelNotFoundError(f"{path.parent}: not a Patchwise checkpoint ({what} is missing)")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelNotFoundError(f"{path}: unreadable JSON ({exc})") from exc
+    data = read_regular_file(path, MAX_META_BYTES, ModelNotFoundError, what)
+    value = parse_json(data, str(path), ModelNotFoundError)
+    if not isinstance(value, dict):
+        raise ModelNotFoundError(f"{path}: {what} must hold a JSON object")
+    return value
 
 
 def _verified_tensors(path: Path, expected_sha: str | None) -> dict[str, torch.Tensor]:
-    if not path.is_file():
+    if not path.exists():
         raise ModelNotFoundError(f"{path.parent}: {path.name} is missing")
-    data = path.read_bytes()
+    data = read_regular_file(path, MAX_WEIGHTS_BYTES, ModelNotFoundError, "weights file")
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected_sha:
         raise ModelNotFoundError(
@@ -110,9 +116,29 @@ def _verified_tensors(path: Path, expected_sha: str | None) -> dict[str, torch.T
             "the file is corrupted or was replaced"
         )
     try:
-        return load_safetensors_bytes(data)
-    except SafetensorError as exc:
-        raise ModelNotFoundError(f"{path}: not a valid safetensors file ({exc})") from exc
+        tensors = load_safetensors_bytes(data)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise ModelNotFoundError(f"{path}: not a valid safetensors file ({exc})") from None
+    _check_values(tensors, path)
+    return tensors
+
+
+def _check_values(tensors: dict[str, torch.Tensor], where: Path) -> None:
+    """Refuse integer or non-finite parameters, and weights that are all zero."""
+    weights_all_zero = True
+    for name, tensor in tensors.items():
+        if not tensor.is_floating_point():
+            if name.endswith("num_batches_tracked"):
+                continue  # batch-norm's step counter is an integer by design
+            raise ModelNotFoundError(
+                f"{where}: tensor {name} is {tensor.dtype}, not floating point"
+            )
+        if not bool(torch.isfinite(tensor).all()):
+            raise ModelNotFoundError(f"{where}: tensor {name} holds NaN or inf values")
+        if tensor.ndim >= 2 and bool(tensor.any()):
+            weights_all_zero = False
+    if weights_all_zero:
+        raise ModelNotFoundError(f"{where}: every weight tensor is all zero (not a trained model)")
 
 
 def _load_checked(module: nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:
@@ -146,10 +172,13 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict]:
     meta = _read_json(root / META_FILE, META_FILE)
     if meta.get("schema") != SCHEMA:
         raise ModelNotFoundError(
-            f"{root / META_FILE}: schema {meta.get('schema')!r} is not {SCHEMA!r}"
+            f"{root / META_FILE}: schema {str(meta.get('schema'))[:80]!r} is not {SCHEMA!r}"
         )
-    net = build_network(meta.get("architecture") or {})
-    tensors = _verified_tensors(root / WEIGHTS_FILE, meta.get("weights_sha256"))
+    validated(CheckpointMetaModel, meta, str(root / META_FILE), ModelNotFoundError)
+    # The SHA-256 and the values are checked before the network is built, and the
+    # schema bounds what can be built (width, embedding size, input size).
+    tensors = _verified_tensors(root / WEIGHTS_FILE, meta["weights_sha256"])
+    net = build_network(meta["architecture"])
     _load_checked(net, tensors, root)
     meta = {**meta, "path": str(root.resolve())}
     return net.eval(), meta

@@ -96,6 +96,11 @@ def warnings_for(ctx: ReportContext) -> list[str]:
     out = []
     if ctx.verification is not None and not ctx.verification.ok:
         out.append("INTEGRITY CHECK FAILED: " + "; ".join(ctx.verification.problems))
+    if ctx.verification is not None and not ctx.verification.signed:
+        out.append(
+            f"CASE {ctx.verification.signature.summary().upper()}: this report was made with "
+            "--allow-unsigned; nothing ties the case's content to a trusted examiner key."
+        )
     if ctx.rerun is not None and not ctx.rerun.reproduced:
         out.append(
             "NOT REPRODUCED: re-computing from the stored originals gave different results ("
@@ -271,9 +276,10 @@ def _calibration_text(ctx: ReportContext) -> str:
 def _integrity_text(ctx: ReportContext) -> str:
     if ctx.verification is None:
         return "originals read directly from the files named; their SHA-256s are in the appendix"
+    signature = ctx.verification.signature_line()
     if ctx.verification.ok:
-        return "verified: every stored original matches its recorded SHA-256"
-    return "FAILED: " + "; ".join(ctx.verification.problems)
+        return f"verified: every stored original matches its recorded SHA-256. {signature}"
+    return f"FAILED: {'; '.join(ctx.verification.problems)}. {signature}"
 
 
 def _reproducibility_text(ctx: ReportContext) -> str:

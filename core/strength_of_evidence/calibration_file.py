@@ -21,6 +21,11 @@ import numpy as np
 from core import __version__
 from core.atomic_write import write_json_atomically
 from core.errors import CalibrationError
+from core.safe_read import read_regular_file
+from core.schemas.calibration import CalibrationFileModel
+from core.schemas.common import validated
+from core.signing import SignatureCheck, key_store, sign_bytes, verify_bytes
+from core.signing.envelope import MODIFIED, UNSIGNED
 from core.strength_of_evidence.cscore import CScoreModel, fit_cscore
 from core.strength_of_evidence.lr_calibration import (
     CALIBRATOR_KINDS,
@@ -32,6 +37,7 @@ from core.strength_of_evidence.lr_calibration import (
     log10_lrs,
     lr_metrics,
 )
+from core.strict_json import parse_json
 from core.verification_metrics import best_accuracy, verification_report
 
 SCHEMA = "patchwise.calibration/1"
@@ -40,6 +46,8 @@ DEMO_STATUS = "DEMO calibration — not for casework"
 CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "resources" / "calibration"
 CURVE_POINTS = 101
 REFIT_TOLERANCE = 1e-6
+MAX_CALIBRATION_BYTES = 256 << 20  # 2 million scores as JSON text is about 40 MB
+SIGNATURE_FIELD = "signature"
 
 
 def default_calibration_path(model_id: str) -> Path | None:
@@ -142,6 +150,8 @@ class Calibration:
     cscore: CScoreModel
     calibrator: object  # a fitted lir calibrator (refitted from the stored scores)
     path: str
+    source_bytes: bytes = b""  # the file's bytes exactly as read (stored in cases)
+    signature: SignatureCheck = SignatureCheck(UNSIGNED)
 
     @property
     def status(self) -> str:
@@ -176,15 +186,17 @@ class Calibration:
             "dataset_file_list_sha256": d["dataset"].get("file_list_sha256"),
             "counts": d["counts"],
             "calibrator": d["calibrator"]["kind"],
-            "metrics": d["metrics"]["cross_validated_bounded"],
+            "metrics": d["metrics"].get("cross_validated_bounded"),
+            "signature": self.signature.to_json(),
         }
 
 
 def write_calibration(path: str | Path, data: dict) -> None:
-    write_json_atomically(path, data)
+    """Write a calibration; a lab calibration is signed with the examiner key first."""
+    write_json_atomically(path, sign_calibration(data) if data.get("kind") == "lab" else data)
 
 
-def _check_model(data: dict, model_describe: dict, path: Path) -> None:
+def _check_model(data: dict, model_describe: dict, path: str) -> None:
     made_for = data["model"]
     if made_for["id"] != model_describe["id"]:
         raise CalibrationError(
@@ -198,32 +210,71 @@ def _check_model(data: dict, model_describe: dict, path: Path) -> None:
         )
 
 
-def load_calibration(path: str | Path, model_describe: dict) -> Calibration:
-    """Read a calibration file, check it is for this model and weights, and refit it."""
+def load_calibration(path: str | Path, model_describe: dict | None) -> Calibration:
+    """Read a calibration file (a regular file within MAX_CALIBRATION_BYTES) and check it.
+
+    `model_describe` is the model it must be for (None: skip that check).
+    """
     cal_path = Path(path)
+    data = read_regular_file(cal_path, MAX_CALIBRATION_BYTES, CalibrationError, "calibration")
+    return calibration_from_bytes(data, str(cal_path), model_describe)
+
+
+def calibration_from_bytes(data: bytes, label: str, model_describe: dict | None) -> Calibration:
+    """Check a calibration file's bytes (schema, signature, model, refit) and load it.
+
+    Checks, in order: strict JSON and the schema (core/schemas/calibration.py:
+    finite, bounded, ordered ELUB bounds, threshold in [-1, 1], monotone curve,
+    kind and status agree); a "lab" calibration's signature (unsigned or
+    untrusted: its status says so; modified after signing: refused); the model
+    and weights it was made for; and that refitting the calibrator from the
+    stored scores reproduces the stored curve.
+    """
+    raw = parse_json(data, label, CalibrationError)
+    if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
+        raise CalibrationError(f"{label}: not a calibration file (schema must be {SCHEMA})")
+    signature = raw.pop(SIGNATURE_FIELD, None)
+    validated(CalibrationFileModel, raw, label, CalibrationError)
+    check = _signature_check(raw, signature, label)
+    if raw["kind"] == "lab" and not check.verified:
+        raw = {**raw, "status": f"UNVERIFIED ({check.status}) {raw['status']}"}
+    if model_describe is not None:
+        _check_model(raw, model_describe, label)
     try:
-        data = json.loads(cal_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CalibrationError(f"{cal_path}: cannot read calibration: {exc}") from exc
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise CalibrationError(f"{cal_path}: not a calibration file (schema must be {SCHEMA})")
-    try:
-        _check_model(data, model_describe, cal_path)
-        genuine = np.asarray(data["scores"]["genuine"], dtype=np.float64)
-        impostor = np.asarray(data["scores"]["impostor"], dtype=np.float64)
+        genuine = np.asarray(raw["scores"]["genuine"], dtype=np.float64)
+        impostor = np.asarray(raw["scores"]["impostor"], dtype=np.float64)
         scores = np.concatenate([genuine, impostor])
         same = np.concatenate([np.ones(len(genuine), bool), np.zeros(len(impostor), bool)])
-        calibrator = fit_calibrator(scores, same, data["calibrator"]["kind"])
-        grid = np.asarray(data["curve"]["cosine"], dtype=np.float64)
-        stored = np.asarray(data["curve"]["log10_lr"], dtype=np.float64)
-        cscore = CScoreModel.from_json(data["cscore"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CalibrationError(f"{cal_path}: damaged calibration file ({exc!r})") from exc
-    refit = log10_lrs(calibrator, grid)
+        calibrator = fit_calibrator(scores, same, raw["calibrator"]["kind"])
+        cscore = CScoreModel.from_json(raw["cscore"])
+        grid = np.asarray(raw["curve"]["cosine"], dtype=np.float64)
+        stored = np.asarray(raw["curve"]["log10_lr"], dtype=np.float64)
+        refit = log10_lrs(calibrator, grid)
+    except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
+        raise CalibrationError(f"{label}: damaged calibration file ({exc!r:.200})") from None
     if refit.shape != stored.shape or not np.allclose(refit, stored, rtol=0, atol=REFIT_TOLERANCE):
         raise CalibrationError(
-            f"{cal_path}: refitting the {data['calibrator']['kind']} calibrator from the stored "
+            f"{label}: refitting the {raw['calibrator']['kind']} calibrator from the stored "
             "scores does not reproduce the stored curve (edited file, or different lir/"
             "scikit-learn versions than recorded in 'created')"
         )
-    return Calibration(data, cscore, calibrator, str(cal_path))
+    return Calibration(raw, cscore, calibrator, label, data, check)
+
+
+def _signature_check(content: dict, signature, label: str):
+    """The signature of a calibration: over its canonical JSON without the signature."""
+    check = verify_bytes(signature, canonical_bytes(content), key_store())
+    if check.status == MODIFIED:
+        raise CalibrationError(f"{label}: the calibration was {check.summary()}")
+    return check
+
+
+def canonical_bytes(content: dict) -> bytes:
+    """The bytes a calibration's signature covers (sorted keys, UTF-8, no spaces)."""
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sign_calibration(content: dict) -> dict:
+    """The calibration with a `signature` field made by this installation's examiner key."""
+    unsigned = {k: v for k, v in content.items() if k != SIGNATURE_FIELD}
+    return {**unsigned, SIGNATURE_FIELD: sign_bytes(canonical_bytes(unsigned), key_store())}

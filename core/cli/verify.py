@@ -1,0 +1,56 @@
+"""`verify FILE`: check a .pwcase's or a calibration's signature and integrity.
+
+    verify CASE.pwcase      signature (signer, key, time), every stored SHA-256,
+                            the audit log; exit 0 only when signed by a trusted
+                            key and intact, else 9
+    verify CAL.json         the calibration's schema, checks and signature
+                            (exit 10 when it cannot be used)
+
+Nothing is recomputed: `report --case` re-runs the comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import CaseFileError
+
+
+def register(commands) -> None:
+    parser = commands.add_parser(
+        "verify", help="check the signature and integrity of a .pwcase or a calibration file"
+    )
+    parser.add_argument("file", help="a .pwcase case file or a calibration .json")
+
+
+def run(args) -> int:
+    if Path(args.file).suffix.lower() == ".json":
+        return _verify_calibration(args.file)
+    return _verify_case(args.file)
+
+
+def _verify_case(path: str) -> int:
+    from core.case.case_file import open_case
+
+    case, _, verification = open_case(path)
+    print(f"case {case.case_id}")
+    print(verification.signature_line())
+    for line in verification.checked:
+        print(f"  ok: {line}")
+    for line in verification.problems:
+        print(f"  PROBLEM: {line}")
+    if not verification.ok:
+        raise CaseFileError(f"{path}: the case was altered or damaged (see above)")
+    if not verification.signed:
+        raise CaseFileError(f"{path}: the case is {verification.signature.status}")
+    print("verified: signed by a trusted key and unchanged since")
+    return 0
+
+
+def _verify_calibration(path: str) -> int:
+    from core.strength_of_evidence.calibration_file import load_calibration
+
+    calibration = load_calibration(path, None)  # None: for whichever model it names
+    print(f"calibration {calibration.data['name']}: {calibration.status}")
+    print("Signature: " + calibration.signature.summary())
+    return 0
