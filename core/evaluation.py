@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +12,13 @@ import numpy as np
 
 from core.engine import pair_score
 from core.errors import PatchwiseError, UsageError
+from core.safe_read import read_regular_file
+from core.schemas.common import validated
+from core.schemas.pairs_row import PairsRowModel
 from core.verification_metrics import verification_report
 
-TRUE_WORDS = {"1", "yes", "true", "y"}
-FALSE_WORDS = {"0", "no", "false", "n"}
 REQUIRED_COLUMNS = ("image_a", "image_b", "same")
+MAX_PAIRS_CSV_BYTES = 256 << 20
 BATCH = 32
 
 
@@ -26,37 +29,42 @@ class LabelledPair:
     same: bool
 
 
-def _parse_same(value: str, line: int) -> bool:
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise UsageError(f"pairs CSV line {line}: 'same' must be 1/0/yes/no/true/false, got {value!r}")
-
-
 def read_pairs_csv(path: str, root: str | None = None) -> list[LabelledPair]:
-    """Read `image_a,image_b,same`; relative paths start at `root` (default: the CSV's folder)."""
+    """Read `image_a,image_b,same`; relative paths start at `root` (default: the CSV's folder).
+
+    The file must be a regular UTF-8 file within MAX_PAIRS_CSV_BYTES; every row
+    is checked against core/schemas/pairs_row.py, and a malformed file (binary,
+    latin-1, an over-long field, a short row, an unterminated quote) is a
+    one-line UsageError naming the line.
+    """
     csv_path = Path(path)
-    if not csv_path.is_file():
-        raise UsageError(f"pairs CSV not found: {csv_path}")
+    data = read_regular_file(csv_path, MAX_PAIRS_CSV_BYTES, UsageError, "pairs CSV")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{csv_path}: not UTF-8 text (byte {exc.start})") from None
+    if "\x00" in text:
+        raise UsageError(f"{csv_path}: binary data (a NUL byte) in the pairs CSV")
     base = Path(root) if root else csv_path.parent
-    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    pairs = []
+    try:
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise UsageError(
                 f"{csv_path}: missing column(s) {', '.join(missing)}; "
                 f"expected {','.join(REQUIRED_COLUMNS)}"
             )
-        pairs = [
-            LabelledPair(
-                base / row["image_a"].strip(),
-                base / row["image_b"].strip(),
-                _parse_same(row["same"], n),
+        for row in reader:
+            where = f"{csv_path} line {reader.line_num}"
+            if None in row or None in row.values():
+                raise UsageError(f"{where}: the row has too many or too few fields")
+            checked = validated(PairsRowModel, row, where, UsageError)
+            pairs.append(
+                LabelledPair(base / checked.image_a, base / checked.image_b, checked.is_same)
             )
-            for n, row in enumerate(reader, start=2)
-        ]
+    except csv.Error as exc:
+        raise UsageError(f"{csv_path} line {reader.line_num}: malformed CSV ({exc})") from None
     if not pairs:
         raise UsageError(f"{csv_path}: no pairs")
     return pairs

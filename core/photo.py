@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import ImageReadError, ImageTooLargeError, UsageError
+from core.png_integrity import png_facts
 
 DEFAULT_MAX_PIXELS = 100_000_000
 MAX_PIXELS_ENV = "PATCHWISE_MAX_PIXELS"
@@ -127,7 +128,9 @@ def load_evidence(
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         with _open_image(data, label) as im:
             _check_pixel_limit(im.size, limit, label)
+            notes = _format_notes(im.format, data, label)
             decoded = _decode(im, label)
+        decoded.conversions[:0] = notes
 
     return EvidenceImage(
         name=name,
@@ -288,6 +291,26 @@ def _sniff_format(data: bytes) -> str | None:
     if data[4:8] == b"ftyp":
         return "AVIF" if data[8:12] in (b"avif", b"avis") else "HEIC/HEIF"
     return None
+
+
+def _format_notes(fmt: str | None, data: bytes, label: str) -> list[str]:
+    """Refuse a PNG missing rows; note what a format hides (bit depth, no checksum)."""
+    if fmt == "WEBP":
+        return [
+            "WebP has no checksum: damage to its compressed data cannot be detected "
+            "(only the SHA-256 of the file says it is unchanged)"
+        ]
+    facts = png_facts(data) if fmt == "PNG" else None
+    if facts is None:
+        return []
+    if not facts.complete:
+        share = facts.found_bytes / max(facts.expected_bytes, 1)
+        raise ImageReadError(
+            f"{label}: the PNG holds only {share:.0%} of the pixel data its header declares "
+            "(truncated; the missing rows would decode as black)"
+        )
+    note = facts.reduction_note()
+    return [note] if note else []
 
 
 # --- decoding ----------------------------------------------------------------------

@@ -8,17 +8,21 @@ An LR below 1 is mirrored: 1/LR is classified and the statement supports Hd.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import UsageError
+from core.safe_read import read_regular_file
+from core.schemas.common import validated
+from core.schemas.verbal_scale import VerbalScaleModel
+from core.strict_json import parse_json
 
 DEFAULT_SCALE_PATH = (
     Path(__file__).resolve().parents[2] / "resources" / "config" / "verbal_scale.json"
 )
 SCHEMA = "patchwise.verbal_scale/1"
+MAX_SCALE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,11 @@ def _check_bands(bands: list[dict], path: Path) -> tuple[tuple[float, float | No
 def load_verbal_scale(path: str | Path | None = None) -> VerbalScale:
     """Read and check a verbal-scale file (default: the bundled ENFSI scale)."""
     scale_path = Path(path) if path else DEFAULT_SCALE_PATH
-    try:
-        data = json.loads(scale_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{scale_path}: cannot read verbal scale: {exc}") from exc
-    if data.get("schema") != SCHEMA:
+    raw = read_regular_file(scale_path, MAX_SCALE_BYTES, UsageError, "verbal scale")
+    data = parse_json(raw, f"{scale_path}: cannot read verbal scale", UsageError)
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise UsageError(f"{scale_path}: not a verbal scale (schema must be {SCHEMA})")
+    validated(VerbalScaleModel, data, str(scale_path), UsageError)
     try:
         return VerbalScale(
             name=data["name"],
