@@ -40,7 +40,7 @@ def calibration_record(calibration, data: bytes) -> dict:
         "size_bytes": len(data),
         "status": calibration.status,
         "demo": calibration.is_demo,
-        "stored_as": f"calibration/{_SAFE_NAME.sub('_', name) or 'calibration.json'}",
+        "stored_as": f"calibration/{_SAFE_NAME.sub('_', name).lstrip('.') or 'calibration.json'}",
     }
 
 

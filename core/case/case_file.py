@@ -219,6 +219,8 @@ def _check_signature(record_bytes: bytes | None, manifest: bytes, where: str) ->
         record = parse_json(record_bytes, f"{where}: {SIGNATURE}", CaseFileError)
     except CaseFileError as exc:
         return SignatureCheck(MODIFIED, detail=str(exc))
+    if not isinstance(record, dict):
+        return SignatureCheck(MODIFIED, detail=f"{SIGNATURE} does not hold a signature record")
     return verify_bytes(record, manifest, key_store())
 
 

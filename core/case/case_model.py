@@ -80,7 +80,8 @@ class CaseInput:
     @property
     def archive_path(self) -> str:
         """Where the byte-identical copy lives inside the .pwcase zip."""
-        safe = _SAFE_NAME.sub("_", self.name.replace("\\", "/").rsplit("/", 1)[-1]) or "image"
+        base = self.name.replace("\\", "/").rsplit("/", 1)[-1]
+        safe = _SAFE_NAME.sub("_", base).lstrip(".") or "image"  # never "." or ".."
         return f"originals/{self.role}/{safe}"
 
     @classmethod

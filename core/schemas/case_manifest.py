@@ -47,7 +47,7 @@ class InputModel(Closed):
     exif_summary: Annotated[dict[text(64), Json], Field(max_length=64)]
     conversions: Annotated[list[text(500)], Field(max_length=64)]
     face_index: Annotated[int, Field(ge=0, le=10_000)]
-    stored_as: Annotated[str, Field(pattern=r"^originals/[AB]/[A-Za-z0-9._-]{1,255}$")]
+    stored_as: Annotated[str, Field(pattern=r"^originals/[AB]/[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$")]
 
 
 class CalibrationRecordModel(Closed):
@@ -56,7 +56,7 @@ class CalibrationRecordModel(Closed):
     size_bytes: Count
     status: text(300)
     demo: bool
-    stored_as: Annotated[str, Field(pattern=r"^calibration/[A-Za-z0-9._-]{1,255}$")]
+    stored_as: Annotated[str, Field(pattern=r"^calibration/[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$")]
 
 
 class ExplainerSettingModel(Closed):
