@@ -227,3 +227,38 @@ def test_saving_a_calibrated_case_needs_the_calibration_bytes(comparison, origin
 
 def test_git_commit_is_none_outside_a_repository(tmp_path):
     assert git_commit(tmp_path) is None
+
+
+def test_a_rerun_uses_the_thread_count_the_case_recorded():
+    from core.case.rerun import recorded_threads
+
+    before = torch.get_num_threads()
+    wanted = 1 if before != 1 else 2
+    with recorded_threads({"threads": wanted, "deterministic_algorithms": False}):
+        assert torch.get_num_threads() == wanted
+    assert torch.get_num_threads() == before
+
+
+def test_non_finite_differences_are_failures_not_within_tolerance():
+    from core.case.rerun import compare_results
+
+    stored = {
+        "a": {"image": {"sha256": "x"}, "faces": [{"box": [0, 0, 1, 1]}], "chosen_face": 0},
+        "b": {"image": {"sha256": "y"}, "faces": [{"box": [0, 0, 1, 1]}], "chosen_face": 0},
+        "model": {},
+        "detector": {},
+        "score": {"cosine": 0.5},
+        "decomposition": {
+            "pair_matrix": [[0.5]],
+            "bias_terms": {"a": [], "b": [], "bias_bias": 0.0},
+        },
+    }
+    fresh = json.loads(json.dumps(stored))
+    assert compare_results(stored, fresh)[0] == []
+    fresh["score"]["cosine"] = float("nan")
+    fresh["decomposition"]["bias_terms"]["bias_bias"] = float("nan")
+    fresh["a"]["faces"][0]["box"] = [float("nan")] * 4
+    differences = compare_results(stored, fresh)[0]
+    assert any("cosine" in d for d in differences)
+    assert any("bias" in d for d in differences)
+    assert any("face box" in d for d in differences)

@@ -153,12 +153,33 @@ def test_cli_report_then_report_on_the_saved_case(photos, tmp_path, capsys):
     assert main(["report", "--case", str(pwcase), "--out", str(again)]) == 0
     text = _flat(" ".join(_pages_text(again)))
     assert "reproduced (tolerance 5e-05" in text
-    assert "integrity verified" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "integrity verified" in printed and "signature: signed: " in printed
+    assert "Signature: signed: " in _flat(_pages_text(again)[0])
     assert "below the threshold +0.3000" in text  # different people
 
     blocked = pdf / "x.pdf"  # a folder that is a file: the write fails cleanly
     assert main(["report", "--case", str(pwcase), "--out", str(blocked)]) == 2
     assert "cannot write the file" in capsys.readouterr().err
+
+
+def test_an_unsigned_case_is_reported_only_when_allowed_and_page_1_says_so(
+    photos, tmp_path, capsys
+):
+    from hostile_corpus import without_signature
+
+    pwcase = tmp_path / "c.pwcase"
+    args = [str(photos["A"]), str(photos["B"]), "--model", MODEL, "--detector", "mtcnn"]
+    assert (
+        main(["report", *args, "--out", str(tmp_path / "a.pdf"), "--save-case", str(pwcase)]) == 0
+    )
+    unsigned = without_signature(pwcase, tmp_path / "unsigned.pwcase")
+    out = tmp_path / "u.pdf"
+    assert main(["report", "--case", str(unsigned), "--out", str(out)]) == 9
+    assert "unsigned; refusing to report" in capsys.readouterr().err and not out.exists()
+    assert main(["report", "--case", str(unsigned), "--out", str(out), "--allow-unsigned"]) == 0
+    first_page = _flat(_pages_text(out)[0])
+    assert "CASE UNSIGNED" in first_page and "--allow-unsigned" in first_page
 
 
 def test_cli_refuses_bad_usage_and_altered_cases(photos, tmp_path):
