@@ -105,3 +105,24 @@ def test_webp_is_noted_as_having_no_checksum():
     Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(buffer, "WEBP", lossless=True)
     evidence = load_evidence(buffer.getvalue(), name="x.webp")
     assert any("WebP has no checksum" in note for note in evidence.conversions)
+
+
+def test_impostor_sampling_draws_numbers_without_listing_every_pair(tmp_path, monkeypatch):
+    """A tree of 60 identities x 3 photos: 15,930 impostor pairs; a sample of 50 is
+    seeded, distinct, cross-identity, and every pair number decodes to a real pair."""
+    from core.strength_of_evidence.pair_sets import capped_pairs, pairs_from_identity_tree
+
+    for identity in range(60):
+        folder = tmp_path / f"id{identity:02d}"
+        folder.mkdir()
+        for n in range(3):
+            (folder / f"{n}.jpg").write_bytes(b"x")
+    every = pairs_from_identity_tree(tmp_path)
+    impostor = [p for p in every if not p.same]
+    assert len(impostor) == 180 * 177 // 2 and len(set(impostor)) == len(impostor)
+    assert all(p.image_a.parent != p.image_b.parent for p in impostor)
+    sample = [p for p in pairs_from_identity_tree(tmp_path, 50, seed=3) if not p.same]
+    assert len(set(sample)) == 50 and set(sample) <= set(impostor)
+    assert sample == [p for p in pairs_from_identity_tree(tmp_path, 50, seed=3) if not p.same]
+    capped = capped_pairs(tmp_path, 100, seed=3)
+    assert len(capped) == 100 and sum(p.same for p in capped) == 50

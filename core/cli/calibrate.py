@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
+from core.cli.pair_source_options import add_pair_source_options, pairs_from_args, progress_bar
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
@@ -31,10 +29,6 @@ def register(commands) -> None:
     add_runtime_options(parser)
 
 
-def _progress(done: int, total: int) -> None:
-    print(f"\rembedding images {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
-
-
 def run(args) -> int:
     from pathlib import Path
 
@@ -50,7 +44,9 @@ def run(args) -> int:
     check_pairs(labels.astype(float), labels, args.folds)  # fail before embedding anything
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
-    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=_progress)
+    scored = score_pairs(
+        engine, pairs, model_id, seed=args.seed, progress=progress_bar("embedding images")
+    )
     evaluation = scored.evaluation
     data = build_calibration(
         scored.scores,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from core.errors import UsageError
+
+DEFAULT_MAX_PAIRS = 200_000
 
 
 def add_pair_source_options(parser: argparse.ArgumentParser) -> None:
@@ -24,23 +27,51 @@ def add_pair_source_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --data: sample N impostor pairs (seeded) instead of using all",
     )
+    parser.add_argument(
+        "--max-pairs",
+        type=int,
+        default=DEFAULT_MAX_PAIRS,
+        metavar="N",
+        help="with --data: at most N pairs in all; genuine pairs are sampled (seeded) to at "
+        f"most N/2 and impostor pairs fill the rest (default {DEFAULT_MAX_PAIRS})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of sampling and folds")
+
+
+def progress_bar(description: str):
+    """A (done, total) callback drawing a tqdm bar on stderr (closed when done == total)."""
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=description, unit="image", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
 
 
 def pairs_from_args(args) -> tuple[list, dict]:
     """(pairs, record of where they came from) for the options above."""
     from core.evaluation import read_pairs_csv
-    from core.strength_of_evidence.pair_sets import dataset_fingerprint, pairs_from_identity_tree
+    from core.strength_of_evidence.pair_sets import capped_pairs, dataset_fingerprint
 
     if args.max_impostor is not None and args.max_impostor < 1:
         raise UsageError("--max-impostor must be at least 1")
+    if args.max_pairs < 2:
+        raise UsageError("--max-pairs must be at least 2")
     if args.data:
-        pairs = pairs_from_identity_tree(args.data, args.max_impostor, args.seed)
+        pairs = capped_pairs(args.data, args.max_pairs, args.max_impostor, args.seed)
         root = Path(args.data)
         source = {
             "kind": "identity folders",
             "path": str(root),
             "max_impostor": args.max_impostor,
+            "max_pairs": args.max_pairs,
             "sampling_seed": args.seed,
         }
     else:

@@ -2,9 +2,10 @@
 
 An identity-per-folder tree gives every within-folder pair as genuine and every
 cross-folder pair as impostor (all of them, or a seeded sample of
-`max_impostor`). A pairs CSV is read by core.evaluation.read_pairs_csv. The
-fingerprint (ISO/IEC 19795-style record of what was used) is the SHA-256 of
-every file and of the sorted list of (relative path, file SHA-256).
+`max_impostor`, drawn by index without listing them all). A pairs CSV is read
+by core.evaluation.read_pairs_csv. The fingerprint (ISO/IEC 19795-style record
+of what was used) is the SHA-256 of every file and of the sorted list of
+(relative path, file SHA-256).
 """
 
 from __future__ import annotations
@@ -42,23 +43,55 @@ def identity_images(root: Path) -> dict[str, list[Path]]:
 def pairs_from_identity_tree(
     root: str | Path, max_impostor: int | None = None, seed: int = 0
 ) -> list[LabelledPair]:
-    """All genuine pairs, and all (or a seeded sample of `max_impostor`) impostor pairs."""
+    """All genuine pairs, and all (or a seeded sample of `max_impostor`) impostor pairs.
+
+    Impostor pairs are never listed in full: they are numbered (image g of
+    identity i with every image after identity i's last one, in order) and a
+    seeded sample of their numbers is decoded, so 5,000 images (12.4 million
+    impostor pairs) cost memory for the sample only.
+    """
     identities = identity_images(Path(root))
     genuine = [
         LabelledPair(a, b, True)
         for images in identities.values()
         for a, b in itertools.combinations(images, 2)
     ]
+    images = [path for paths in identities.values() for path in paths]
+    ends = np.cumsum([len(paths) for paths in identities.values()])
+    # after[g]: index of the first image of the next identity, for every image g
+    after = np.repeat(ends, [len(paths) for paths in identities.values()])
+    counts = len(images) - after  # impostor pairs image g starts
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    total = int(starts[-1])
+    if max_impostor is None or max_impostor >= total:
+        numbers = np.arange(total, dtype=np.int64)
+    else:
+        rng = np.random.default_rng(seed)
+        numbers = np.sort(rng.choice(total, max_impostor, replace=False))
+    first = np.searchsorted(starts, numbers, side="right") - 1
+    second = after[first] + (numbers - starts[first])
     impostor = [
-        LabelledPair(a, b, False)
-        for (_, first), (_, second) in itertools.combinations(identities.items(), 2)
-        for a in first
-        for b in second
+        LabelledPair(images[a], images[b], False) for a, b in zip(first, second, strict=True)
     ]
-    if max_impostor is not None and max_impostor < len(impostor):
-        chosen = np.random.default_rng(seed).choice(len(impostor), max_impostor, replace=False)
-        impostor = [impostor[i] for i in sorted(chosen)]
     return genuine + impostor
+
+
+def capped_pairs(
+    root: str | Path, max_pairs: int, max_impostor: int | None = None, seed: int = 0
+) -> list[LabelledPair]:
+    """At most `max_pairs` pairs: genuine ones (sampled to max_pairs // 2 when more), and
+    impostor ones filling the rest (and at most `max_impostor`), all seeded."""
+    identities = identity_images(Path(root))
+    genuine_total = sum(len(p) * (len(p) - 1) // 2 for p in identities.values())
+    room = max_pairs - min(genuine_total, max_pairs // 2)
+    limit = room if max_impostor is None else min(room, max_impostor)
+    pairs = pairs_from_identity_tree(root, limit, seed)
+    genuine = [p for p in pairs if p.same]
+    if len(genuine) > max_pairs // 2:
+        rng = np.random.default_rng(seed + 1)
+        keep = np.sort(rng.choice(len(genuine), max_pairs // 2, replace=False))
+        genuine = [genuine[i] for i in keep]
+    return genuine + [p for p in pairs if not p.same]
 
 
 def _file_sha256(path: Path) -> str:
