@@ -696,3 +696,32 @@ def test_case_manifest_cli_exit_codes(good_case, tmp_path, capsys):
     assert "modified after signing" in err and "--allow-unsigned" in err
     assert not (tmp_path / "r.pdf").exists()
     assert manifest_of(good_case)["audit_head_sha256"]
+
+
+def test_keys_trust_and_import_a_lab_key(good_case, tmp_path, monkeypatch, capsys):
+    """A case signed on another installation verifies once its public key is trusted;
+    a lab-issued key (PKCS#8 PEM, optionally with a passphrase) can replace the own one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from core.cli.entry import main
+
+    exported = tmp_path / "examiner.pem"
+    assert main(["keys", "export-public", str(exported)]) == 0
+    monkeypatch.setenv("PATCHWISE_KEY_DIR", str(tmp_path / "other-installation"))
+    assert open_case(good_case)[2].signature.status == "signed by an untrusted key"
+    assert main(["keys", "trust", str(exported)]) == 0
+    assert open_case(good_case)[2].signed
+    lab = tmp_path / "lab.pem"
+    lab.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    monkeypatch.setenv("PATCHWISE_KEY_PASSPHRASE", "secret")
+    assert main(["keys", "import-private", str(lab), "--name", "Forensic Lab A"]) == 0
+    assert "signer: Forensic Lab A" in capsys.readouterr().out
+    monkeypatch.setenv("PATCHWISE_KEY_PASSPHRASE", "wrong")
+    assert main(["keys", "show"]) == 2
