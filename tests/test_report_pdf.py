@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from pathlib import Path
 
@@ -85,6 +87,36 @@ def test_report_text_holds_hashes_model_score_and_warnings(report):
     assert "case created" in text  # the audit log
     assert steps[-1] == 1.0 and steps == sorted(steps)
     assert case.audit_log[-1].action == "report exported" and digest in case.audit_log[-1].detail
+
+
+def test_a_fresh_report_is_pades_signed_and_a_one_byte_change_is_detected(report, tmp_path, capsys):
+    """pyhanko's validator (offline): the report verifies; one changed byte does not;
+    bytes appended after signing leave the signature intact but not covering the file."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from core.report.pdf_signing import check_pdf
+
+    _, path, digest, _ = report
+    data = path.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == digest  # the logged SHA-256 is of the signed file
+    signatures = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    assert len(signatures) == 1 and signatures[0].sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    (check,) = check_pdf(path)
+    assert check.verified and "Patchwise examiner key" in check.signer and check.signed_time
+    assert main(["verify", str(path)]) == 0
+    assert "Signature: verified" in capsys.readouterr().out
+
+    changed = bytearray(data)
+    middle = len(changed) // 3
+    changed[middle] ^= 0x01
+    (tmp_path / "changed.pdf").write_bytes(bytes(changed))
+    (check,) = check_pdf(tmp_path / "changed.pdf")
+    assert not check.intact and not check.verified
+    assert main(["verify", str(tmp_path / "changed.pdf")]) == 9
+
+    (tmp_path / "appended.pdf").write_bytes(data + b"\n% appended\n")
+    (check,) = check_pdf(tmp_path / "appended.pdf")
+    assert check.intact and not check.whole_file and not check.verified
 
 
 def test_figure_pages_are_not_blank(report):

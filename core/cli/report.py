@@ -64,6 +64,13 @@ def register(commands) -> None:
         help="with --case: report on a case that is unsigned or signed by an untrusted key "
         "(page 1 then says so); a case modified after signing is always refused",
     )
+    parser.add_argument(
+        "--pkcs12",
+        metavar="FILE.p12",
+        default=None,
+        help="sign the PDF with a lab's PKCS#12 key and certificate (passphrase from "
+        "$PATCHWISE_PKCS12_PASSPHRASE) instead of the examiner key's self-signed certificate",
+    )
     add_runtime_options(parser)
 
 
@@ -78,6 +85,13 @@ def run(args) -> int:
         case, comparison, originals, extras = _new_case(args)
     from core.report.pdf_report import write_report
 
+    if args.pkcs12:
+        import os
+
+        from core.report.pdf_signing import pkcs12_pdf_signer
+
+        passphrase = os.environ.get("PATCHWISE_PKCS12_PASSPHRASE")
+        extras["pdf_signer"] = pkcs12_pdf_signer(args.pkcs12, passphrase)
     with _writing(args.out):
         digest = write_report(case, comparison, args.out, progress=_print_progress, **extras)
     print(f"report written to {args.out} (SHA-256 {digest})")

@@ -1,8 +1,10 @@
-"""`verify FILE`: check a .pwcase's or a calibration's signature and integrity.
+"""`verify FILE`: check a .pwcase's, a PDF report's or a calibration's signature.
 
     verify CASE.pwcase      signature (signer, key, time), every stored SHA-256,
                             the audit log; exit 0 only when signed by a trusted
                             key and intact, else 9
+    verify REPORT.pdf       every PAdES signature (pyhanko, offline): signer, time,
+                            intact, whole file covered, trusted; exit 0 or 9
     verify CAL.json         the calibration's schema, checks and signature
                             (exit 10 when it cannot be used)
 
@@ -24,9 +26,26 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    if Path(args.file).suffix.lower() == ".json":
+    suffix = Path(args.file).suffix.lower()
+    if suffix == ".json":
         return _verify_calibration(args.file)
+    if suffix == ".pdf":
+        return _verify_pdf(args.file)
     return _verify_case(args.file)
+
+
+def _verify_pdf(path: str) -> int:
+    from core.report.pdf_signing import check_pdf
+
+    checks = check_pdf(path)
+    if not checks:
+        raise CaseFileError(f"{path}: the PDF carries no signature")
+    for check in checks:
+        print(f"Signature: {check.summary()}")
+    if not all(check.verified for check in checks):
+        raise CaseFileError(f"{path}: a signature does not verify (see above)")
+    print("verified: signed by a trusted key and unchanged since")
+    return 0
 
 
 def _verify_case(path: str) -> int:

@@ -25,6 +25,7 @@ from core.atomic_write import write_bytes_atomically
 from core.case.case_model import Case, utc_now
 from core.report import sections
 from core.report.fonts import REGULAR, register_fonts
+from core.report.pdf_signing import examiner_pdf_signer, sign_pdf
 from core.report.styles import RULE
 
 Progress = Callable[[float, str], None]
@@ -40,6 +41,7 @@ def write_report(
     rerun=None,
     explanations=(),
     progress: Progress | None = None,
+    pdf_signer=None,
 ) -> str:
     """Render the report of `case` to `out_path`; return the PDF's SHA-256.
 
@@ -51,6 +53,8 @@ def write_report(
     rerun_case) are shown when given. A "report exported" entry with the
     PDF's SHA-256 is appended to the case's audit log after the file is written.
     `progress(fraction, message)` is called as sections are built.
+    The PDF is PAdES-signed (core/report/pdf_signing.py) by `pdf_signer`, by
+    default the examiner's key with a self-signed certificate.
     """
     report = progress or (lambda fraction, message: None)
     _check_same_inputs(case, comparison)
@@ -73,8 +77,8 @@ def write_report(
     for number, (name, build) in enumerate(builders):
         report(number / (len(builders) + 1), f"building {name}")
         story += build()
-    report(len(builders) / (len(builders) + 1), "laying out pages")
-    data = render_pdf(story, case.case_id)
+    report(len(builders) / (len(builders) + 1), "laying out pages and signing")
+    data = sign_pdf(render_pdf(story, case.case_id), pdf_signer or examiner_pdf_signer())
     write_bytes_atomically(out_path, data)
     digest = hashlib.sha256(data).hexdigest()
     case.log("report exported", f"{Path(out_path).name}, {len(data):,} bytes, SHA-256 {digest}")
