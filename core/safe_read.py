@@ -124,12 +124,13 @@ def read_zip_members(
     max_total: int,
     where: str,
     error: type[PatchwiseError],
+    what: str = "zip archive",
 ) -> dict[str, bytes]:
     """{name: bytes} of a zip held in memory, checked by `check_zip_directory`."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise error(f"{where}: not a zip archive ({exc})") from None
+        raise error(f"{where}: not a {what} (not a zip: {exc})") from None
     with archive:
         infos = check_zip_directory(
             archive,

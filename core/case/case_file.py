@@ -168,6 +168,7 @@ def open_case(path: str | os.PathLike) -> tuple[Case, dict[str, bytes], CaseVeri
         max_total=MAX_CASE_BYTES,
         where=where,
         error=CaseFileError,
+        what="Patchwise case file",
     )
     if MANIFEST not in members:
         raise CaseFileError(f"{where}: not a Patchwise case file (no {MANIFEST})")
