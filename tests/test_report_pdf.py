@@ -267,3 +267,15 @@ def test_failed_checks_are_the_first_thing_the_report_says(comparison, tmp_path)
     assert "INTEGRITY CHECK FAILED" in first_page and "ALTERED — test" in first_page
     assert "NOT REPRODUCED" in first_page and "cosine differs by 0.01" in first_page
     assert first_page.index("INTEGRITY") < first_page.index("Propositions")
+
+
+def test_long_notes_split_across_pages_and_oversized_ones_are_refused(comparison, tmp_path):
+    from core.errors import UsageError
+
+    notes = "\n".join(f"line {n}: " + "observed " * 30 for n in range(70))  # ~19,000 chars
+    case = Case.from_comparison(comparison, case_id="NOTES-1", notes=notes)
+    write_report(case, comparison, tmp_path / "notes.pdf")
+    text = _flat(" ".join(_pages_text(tmp_path / "notes.pdf")))
+    assert "Case notes" in text and "line 69:" in text
+    with pytest.raises(UsageError, match="notes must be text of at most 20,000"):
+        Case.from_comparison(comparison, notes="n" * 5_000_000)

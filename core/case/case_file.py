@@ -125,6 +125,8 @@ def _archive_bytes(case: Case, originals: dict[str, bytes]) -> bytes:
     stamp = _zip_time(case.modified_utc)
     buffer = io.BytesIO()
     manifest = json.dumps(case.to_json(), indent=2, ensure_ascii=False).encode("utf-8")
+    # What is saved must open again: the same schema, before anything is written.
+    validated(CaseManifestModel, json.loads(manifest), "cannot save the case", CaseFileError)
     signature = json.dumps(sign_bytes(manifest, key_store()), indent=2).encode("utf-8")
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(_member(MANIFEST, stamp, zipfile.ZIP_DEFLATED), manifest)

@@ -62,6 +62,17 @@ def check_case_id(case_id: str) -> str:
     return text
 
 
+TEXT_LIMITS = {"examiner": 200, "agency": 200, "notes": 20_000, "hp": 2000, "hd": 2000}
+
+
+def check_case_text(**fields: str) -> None:
+    """Refuse case details longer than the manifest schema allows (TEXT_LIMITS)."""
+    for name, value in fields.items():
+        limit = TEXT_LIMITS[name]
+        if not isinstance(value, str) or len(value) > limit:
+            raise UsageError(f"{name} must be text of at most {limit:,} characters")
+
+
 @dataclass(frozen=True)
 class CaseInput:
     """One original photo: what it is, its hash, and which face in it was compared."""
@@ -198,6 +209,7 @@ class Case:
         re-run; by default the kind the detector describes itself as.
         """
         now = utc_now()
+        check_case_text(examiner=examiner, agency=agency, notes=notes, hp=hp, hd=hd)
         case = cls(
             case_id=check_case_id(case_id or default_case_id(now)),
             examiner=examiner,

@@ -130,6 +130,15 @@ def warnings_for(ctx: ReportContext) -> list[str]:
 # -- title and summary ------------------------------------------------------------------
 
 
+NOTES_IN_TABLE = 1000  # characters; longer notes follow the table as paragraphs
+
+
+def _notes_cell(notes: str) -> str:
+    if not notes:
+        return "(none)"
+    return notes if len(notes) <= NOTES_IN_TABLE else "(long; in full under 'Case notes' below)"
+
+
 def title_section(ctx: ReportContext) -> list:
     case = ctx.case
     software = case.provenance["software"]
@@ -145,11 +154,15 @@ def title_section(ctx: ReportContext) -> list:
                 ("Case created (UTC)", case.created_utc),
                 ("Case last modified (UTC)", case.modified_utc),
                 ("Report generated (UTC)", ctx.generated_utc),
-                ("Notes", case.notes or "(none)"),
+                ("Notes", _notes_cell(case.notes)),
             ]
         ),
         Spacer(1, 4 * mm),
     ]
+    if len(case.notes) > NOTES_IN_TABLE:  # a table row cannot split across pages
+        flow += [para("Case notes", "h2")]
+        flow += [para(line or " ", "body") for line in case.notes.split("\n")]
+        flow += [Spacer(1, 4 * mm)]
     for text in warnings_for(ctx):
         flow += [boxed([para(text, "warning")]), Spacer(1, 2 * mm)]
     flow += [

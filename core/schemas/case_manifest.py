@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from core.case.case_model import TEXT_LIMITS
 from core.schemas.common import (
     Closed,
     Cosine,
@@ -24,7 +25,6 @@ from core.schemas.common import (
     text,
 )
 
-MAX_NOTES = 20_000
 MAX_AUDIT_ENTRIES = 10_000
 MAX_CELLS = 64 * 64  # the largest decomposition a model has is 49 x 49
 
@@ -168,16 +168,16 @@ class ResultsModel(Closed):
 
 
 class PropositionsModel(Closed):
-    hp: text(2000)
-    hd: text(2000)
+    hp: text(TEXT_LIMITS["hp"])
+    hd: text(TEXT_LIMITS["hd"])
 
 
 class CaseManifestModel(Closed):
     schema_: Literal["patchwise.case/1", "patchwise.case/2"] = Field(alias="schema")
     case_id: text(100)
-    examiner: text(200)
-    agency: text(200)
-    notes: text(MAX_NOTES)
+    examiner: text(TEXT_LIMITS["examiner"])
+    agency: text(TEXT_LIMITS["agency"])
+    notes: text(TEXT_LIMITS["notes"])
     propositions: PropositionsModel
     created_utc: UtcTime
     modified_utc: UtcTime
