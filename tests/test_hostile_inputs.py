@@ -332,21 +332,25 @@ def test_an_encrypted_member_is_refused(good_case, tmp_path):
         open_case(path)
 
 
-@pytest.mark.parametrize("kind", ["directory", "fifo", "dev-zero", "empty", "truncated", "text"])
-def test_not_a_case_file_is_refused_without_reading_forever(good_case, tmp_path, kind):
-    path = tmp_path / "x.pwcase"
+def _not_a_regular_file(path: Path, kind: str) -> Path | None:
+    """`path` made a folder or a FIFO, or /dev/zero, for those kinds; else None."""
     if kind == "directory":
         path.mkdir()
     elif kind == "fifo":
         os.mkfifo(path)
     elif kind == "dev-zero":
-        path = Path("/dev/zero")
-    elif kind == "empty":
-        path.write_bytes(b"")
-    elif kind == "truncated":
-        path.write_bytes(good_case.read_bytes()[:-200])
+        return Path("/dev/zero")
     else:
-        path.write_text("hello")
+        return None
+    return path
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "dev-zero", "empty", "truncated", "text"])
+def test_not_a_case_file_is_refused_without_reading_forever(good_case, tmp_path, kind):
+    contents = {"empty": b"", "truncated": good_case.read_bytes()[:-200], "text": b"hello"}
+    path = _not_a_regular_file(tmp_path / "x.pwcase", kind) or tmp_path / "x.pwcase"
+    if kind in contents:
+        path.write_bytes(contents[kind])
     with pytest.raises(CaseFileError) as caught:
         open_case(path)
     _one_line(caught.value)
@@ -490,14 +494,8 @@ def test_malformed_calibration_text_is_one_clear_error(label, mangle):
 
 @pytest.mark.parametrize("kind", ["directory", "fifo", "dev-zero", "latin-1"])
 def test_a_calibration_path_that_is_no_calibration_file(tmp_path, kind):
-    path = tmp_path / "cal.json"
-    if kind == "directory":
-        path.mkdir()
-    elif kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "dev-zero":
-        path = Path("/dev/zero")
-    else:
+    path = _not_a_regular_file(tmp_path / "cal.json", kind) or tmp_path / "cal.json"
+    if kind == "latin-1":
         path.write_bytes('{"name": "caf\xe9"}'.encode("latin-1"))
     with pytest.raises(CalibrationError) as caught:
         load_calibration(path, demo_model())
