@@ -723,3 +723,15 @@ def test_keys_trust_and_import_a_lab_key(good_case, tmp_path, monkeypatch, capsy
     assert "signer: Forensic Lab A" in capsys.readouterr().out
     monkeypatch.setenv("PATCHWISE_KEY_PASSPHRASE", "wrong")
     assert main(["keys", "show"]) == 2
+
+
+def test_bundled_style_weights_with_nan_are_refused(tmp_path):
+    from safetensors.torch import save_file
+    from torch import nn
+
+    from core.models.safetensors_loading import load_module_weights
+
+    module = nn.Linear(3, 2)
+    save_file({"weight": torch.full((2, 3), float("nan")), "bias": torch.zeros(2)}, tmp_path / "w")
+    with pytest.raises(ModelNotFoundError, match="NaN or inf values"):
+        load_module_weights(module, tmp_path / "w", "test model")

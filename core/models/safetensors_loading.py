@@ -14,7 +14,9 @@ from core.errors import ModelNotFoundError
 def load_module_weights(module: nn.Module, path: str | Path, what: str) -> nn.Module:
     """Load `path` into `module` (strict, upcast to float32); eval mode, no grad on weights.
 
-    Missing files and tensors that do not fit raise ModelNotFoundError naming `what`.
+    Missing files, tensors that do not fit, and NaN or infinite values raise
+    ModelNotFoundError naming `what` (a model with NaN weights would print
+    "cosine +nan").
     """
     path = Path(path)
     if not path.is_file():
@@ -24,4 +26,7 @@ def load_module_weights(module: nn.Module, path: str | Path, what: str) -> nn.Mo
         module.load_state_dict(state, strict=True)
     except Exception as exc:  # safetensors raises its own error type for corrupt files
         raise ModelNotFoundError(f"{what} weights in {path} do not fit: {exc}") from exc
+    broken = [name for name, tensor in state.items() if not bool(torch.isfinite(tensor).all())]
+    if broken:
+        raise ModelNotFoundError(f"{what} weights in {path} hold NaN or inf values ({broken[0]})")
     return module.eval().requires_grad_(False)

@@ -73,6 +73,11 @@ class SignatureCheck:
     def verified(self) -> bool:
         return self.status == SIGNED
 
+    @property
+    def severity(self) -> str:
+        """How a front end should show it: "ok", "warning" (unsigned, untrusted) or "error"."""
+        return {SIGNED: "ok", MODIFIED: "error"}.get(self.status, "warning")
+
     def summary(self) -> str:
         if self.status in (SIGNED, UNTRUSTED):
             return (
