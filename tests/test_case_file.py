@@ -229,14 +229,16 @@ def test_git_commit_is_none_outside_a_repository(tmp_path):
     assert git_commit(tmp_path) is None
 
 
-def test_a_rerun_uses_the_thread_count_the_case_recorded():
-    from core.case.rerun import recorded_threads
+def test_a_rerun_uses_the_thread_count_and_mode_the_case_recorded():
+    from core.case.rerun import recorded_runtime
 
     before = torch.get_num_threads()
     wanted = 1 if before != 1 else 2
-    with recorded_threads({"threads": wanted, "deterministic_algorithms": False}):
+    with recorded_runtime({"threads": wanted, "deterministic_algorithms": True}):
         assert torch.get_num_threads() == wanted
+        assert torch.are_deterministic_algorithms_enabled()
     assert torch.get_num_threads() == before
+    assert not torch.are_deterministic_algorithms_enabled()
 
 
 def test_non_finite_differences_are_failures_not_within_tolerance():

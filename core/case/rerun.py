@@ -7,7 +7,8 @@ Reproduced means, against the result stored in the case:
 - every number and word of the evidence section (core/case/analyses.py);
 - every value finite: a NaN or inf anywhere is a failure, never "within tolerance".
 
-The re-run uses the thread count the case recorded (settings.runtime). With
+The re-run uses the thread count and deterministic mode the case recorded
+(settings.runtime). With
 the same count on the same build it is bit-identical here (difference 0).
 TERM_TOLERANCE = 5e-5 is the cause-named allowance for a re-run on another
 thread count or CPU: float32 sums are split and ordered differently, which
@@ -77,7 +78,7 @@ def rerun_case(
     `progress`/`cancel` are passed to the explainers, the only slow part.
     """
     a, b = case.input("A"), case.input("B")
-    with recorded_threads(case.settings.get("runtime")):
+    with recorded_runtime(case.settings.get("runtime")):
         prepared = [engine.prepare(originals[i.role], name=i.name) for i in (a, b)]
         comparison = engine.compare_prepared(
             prepared[0], prepared[1], case.settings["model_id"], a.face_index, b.face_index
@@ -93,15 +94,17 @@ def rerun_case(
 
 
 @contextmanager
-def recorded_threads(runtime: dict | None):
-    """Run with the torch thread count a case recorded (restored afterwards)."""
-    before = torch.get_num_threads()
-    if runtime and runtime.get("threads"):
+def recorded_runtime(runtime: dict | None):
+    """Run with the torch thread count and deterministic mode a case recorded (restored after)."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    if runtime:
         torch.set_num_threads(int(runtime["threads"]))
+        torch.use_deterministic_algorithms(bool(runtime["deterministic_algorithms"]))
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
 
 
 def compare_results(stored: dict, fresh: dict) -> tuple[list[str], dict]:
