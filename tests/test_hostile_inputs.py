@@ -219,6 +219,14 @@ def test_any_change_after_signing_reads_modified_after_signing(good_case, tmp_pa
         verification.raise_if_failed(bad)
 
 
+def test_saving_returns_the_signature_it_made(tmp_path):
+    from core.case.case_file import save_case
+
+    case, files = synthetic_case()
+    signature = save_case(case, tmp_path / "s.pwcase", files)
+    assert signature.verified and signature == open_case(tmp_path / "s.pwcase")[2].signature
+
+
 def test_the_untouched_case_verifies_and_says_who_signed_when(good_case):
     _, _, verification = open_case(good_case)
     assert verification.ok and verification.signed, verification.problems

@@ -96,8 +96,8 @@ def stored_members(case: Case) -> list[tuple[str, str, str, str]]:
     return members
 
 
-def save_case(case: Case, path: str | os.PathLike, originals: dict[str, bytes]) -> None:
-    """Write `case` and its stored files to `path` atomically.
+def save_case(case: Case, path: str | os.PathLike, originals: dict[str, bytes]) -> SignatureCheck:
+    """Write `case` and its stored files to `path` atomically, signed; return the signature.
 
     `originals` maps "A" and "B" to the photos' bytes (and "calibration" to the
     calibration file's bytes when the case used one). Refuses bytes whose
@@ -117,23 +117,27 @@ def save_case(case: Case, path: str | os.PathLike, originals: dict[str, bytes]) 
             )
     draft = replace(case)
     draft.log("case saved", f"to {target.name}")
-    write_bytes_atomically(target, _archive_bytes(draft, originals))
+    data, record, manifest = _archive_bytes(draft, originals)
+    write_bytes_atomically(target, data)
     case.audit_log, case.modified_utc = draft.audit_log, draft.modified_utc
+    return verify_bytes(record, manifest, key_store())
 
 
-def _archive_bytes(case: Case, originals: dict[str, bytes]) -> bytes:
+def _archive_bytes(case: Case, originals: dict[str, bytes]) -> tuple[bytes, dict, bytes]:
+    """(the .pwcase bytes, the signature record, the signed manifest bytes)."""
     stamp = _zip_time(case.modified_utc)
     buffer = io.BytesIO()
     manifest = json.dumps(case.to_json(), indent=2, ensure_ascii=False).encode("utf-8")
     # What is saved must open again: the same schema, before anything is written.
     validated(CaseManifestModel, json.loads(manifest), "cannot save the case", CaseFileError)
-    signature = json.dumps(sign_bytes(manifest, key_store()), indent=2).encode("utf-8")
+    record = sign_bytes(manifest, key_store())
+    signature = json.dumps(record, indent=2).encode("utf-8")
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(_member(MANIFEST, stamp, zipfile.ZIP_DEFLATED), manifest)
         archive.writestr(_member(SIGNATURE, stamp, zipfile.ZIP_DEFLATED), signature)
         for key, member, _, _ in stored_members(case):
             archive.writestr(_member(member, stamp, zipfile.ZIP_STORED), originals[key])
-    return buffer.getvalue()
+    return buffer.getvalue(), record, manifest
 
 
 def _member(name: str, stamp: tuple, compression: int) -> zipfile.ZipInfo:
