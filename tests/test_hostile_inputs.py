@@ -380,11 +380,8 @@ def test_opening_hostile_cases_writes_no_file(good_case, tmp_path, monkeypatch):
         manifest["inputs"][0]["name"] = "../../escape/y.jpg"
 
     cases = [with_manifest(good_case, tmp_path / f"n{i}.pwcase", named) for i in range(2)]
-    cases += (
-        [path for _, path in _zip_variants(good_case, tmp_path / "zips")]
-        if ((tmp_path / "zips").mkdir() or True)
-        else []
-    )
+    (tmp_path / "zips").mkdir()
+    cases += [path for _, path in _zip_variants(good_case, tmp_path / "zips")]
     before = sorted(p for p in tmp_path.rglob("*"))
     for path in cases:
         try:
