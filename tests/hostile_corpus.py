@@ -11,6 +11,7 @@ import copy
 import hashlib
 import io
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -102,8 +103,10 @@ def members_of(path: Path) -> list[tuple[zipfile.ZipInfo, bytes]]:
 
 
 def write_members(path: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    """A zip of exactly these members (duplicates included, as an attacker would write)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as out:
+    with zipfile.ZipFile(buffer, "w") as out, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": intended here
         for info, data in members:
             out.writestr(info, data)
     path.write_bytes(buffer.getvalue())
