@@ -98,8 +98,9 @@ def warnings_for(ctx: ReportContext) -> list[str]:
         out.append("INTEGRITY CHECK FAILED: " + "; ".join(ctx.verification.problems))
     if ctx.verification is not None and not ctx.verification.signed:
         out.append(
-            f"CASE {ctx.verification.signature.summary().upper()}: this report was made with "
-            "--allow-unsigned; nothing ties the case's content to a trusted examiner key."
+            f"CASE {ctx.verification.signature.summary().upper()}: this report was made "
+            "although the case is not signed by a trusted key (report --allow-unsigned, or "
+            "exported from the workbench); nothing ties its content to a trusted examiner key."
         )
     if ctx.rerun is not None and not ctx.rerun.reproduced:
         out.append(
