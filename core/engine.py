@@ -25,17 +25,16 @@ from core.stage_timer import StageTimer
 
 
 def score_features(model: FaceModel, a: CellFeatures, b: CellFeatures) -> Decomposition:
-    """The decomposed score of two faces: the model's own `score_pair` when it has one
-    (xCos, whose score is not the cosine of two embeddings), else the exact cosine split."""
-    score_pair = getattr(model, "score_pair", None)
-    if score_pair is not None:
-        return score_pair(a, b)
+    """The decomposed score of two faces: the model's own `score_pair` when its kind scores
+    pairs (xCos, whose score is not the cosine of two embeddings), else the exact cosine split."""
+    if model.kind.scores_pairs:
+        return model.score_pair(a, b)
     return decompose(a, b, model.layout)
 
 
 def pair_score(model: FaceModel, a: CellFeatures, b: CellFeatures) -> float:
     """The model's comparison score of two faces (cosine of embeddings, or xCos)."""
-    if getattr(model, "score_pair", None) is not None:
+    if model.kind.scores_pairs:
         return model.score_pair(a, b).cosine
     return cosine(a.embedding, b.embedding)
 

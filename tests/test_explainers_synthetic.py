@@ -20,7 +20,7 @@ from core.explainers.gradcam import GradCamSettings
 from core.explainers.registry import EXPLAINERS, explain_pair
 from core.explainers.sanity import layer_groups, randomised_copy
 from core.explainers.xmaps import XMapSettings, occlusion_positions
-from core.models.face_model import grid_layout
+from core.models.face_model import ModelKind, grid_layout
 
 SIZE = 112
 
@@ -46,6 +46,7 @@ class LeftHalfNet(torch.nn.Module):
 
 class LeftHalfModel:
     id = "left-half-test"
+    kind = ModelKind.GRID
     input_size = SIZE
     layout = grid_layout(2, SIZE)
 

@@ -26,6 +26,7 @@ from reportlab.platypus import (
 
 from core.case.case_model import ROLE_TITLES, Case
 from core.case.rerun import TERM_TOLERANCE
+from core.models.face_model import ModelKind
 from core.report import figures
 from core.report.styles import (
     NOTE_FILL,
@@ -116,8 +117,9 @@ def warnings_for(ctx: ReportContext) -> list[str]:
             "fitted on a few public photos that are not relevant to this case. They show how "
             "the method works; they are not evidence."
         )
-    label = ctx.case.provenance["model"].get("label", "")
-    if "not a trained" in label:
+    model = ctx.case.provenance["model"]
+    label = model.get("label", "")
+    if not ModelKind(model["kind"]).trained_for_its_cells:
         out.append(f"MODEL: {label}. Its patch terms are exact, but it was not trained as such.")
     return out
 
