@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from core.models.face_model import (
-    ModelKind,
     RRF_FROZEN_LABEL,
     CellFeatures,
     CellLayout,
+    ModelKind,
     grid_layout,
 )
 from core.models.faceres_net import load_faceres
@@ -120,7 +120,9 @@ class MobileFaceGridModel:
         self.layout = grid_layout(4, self.input_size)
 
     def describe(self) -> dict:
-        return _provenance(self.id, self.kind, "mobileface", self.label, self.weights_path, self.entry)
+        return _provenance(
+            self.id, self.kind, "mobileface", self.label, self.weights_path, self.entry
+        )
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
         maps = _batched(self.net, _to_tensor(faces, self.device)).astype(np.float64)

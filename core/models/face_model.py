@@ -12,7 +12,7 @@ cell-pair terms (RRFNet, Ozturk et al., Eq. 3-8); see core/decomposition.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 import numpy as np
@@ -22,7 +22,7 @@ GRID_LABEL = "grid cell (receptive fields overlap)"
 RRF_FROZEN_LABEL = "restricted receptive field, frozen backbone (not a trained RRFNet)"
 
 
-class ModelKind(str, Enum):
+class ModelKind(StrEnum):
     """What a model's cells are and how it scores a pair; every model declares one.
 
     Code asks these capability questions instead of searching labels or probing
