@@ -3,10 +3,15 @@
 One direction only (docs/ARCHITECTURE.md). Each stage is timed. Detections and
 cell features are cached per (image SHA-256, detector, face, model), so the GUI,
 `evaluate` and the explainers never compute the same thing twice.
+
+The caches are plain dicts: a caller that drives one Engine from several
+threads (the GUI's workers) holds `engine.lock` around each call.
+`make_engine` builds the engine every front end uses from plain settings.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -129,6 +134,7 @@ class Engine:
         self._prepared: OrderedDict[str, PreparedImage] = OrderedDict()
         self._features: OrderedDict[tuple, tuple[AlignedFace, CellFeatures]] = OrderedDict()
         self._cache_size = cache_size
+        self.lock = threading.RLock()  # serialises work on the caches across threads
 
     def model(self, model_id: str) -> FaceModel:
         return load_model(model_id, self.device)
@@ -218,3 +224,26 @@ class Engine:
         cache.move_to_end(key)
         while len(cache) > self._cache_size:
             cache.popitem(last=False)
+
+
+def make_engine(
+    device: str = "auto",
+    threads: int | None = None,
+    detector: str = "auto",
+    detector_pack: str | None = None,
+    max_pixels: int | None = None,
+) -> Engine:
+    """An Engine on `device` ("auto", "cpu", "cuda") with the chosen detector and pixel limit.
+
+    `threads` sets torch's CPU threads for this thread (None: all cores).
+    """
+    from core.detection.select import make_detector
+    from core.device import configure_threads, select_device
+    from core.errors import UsageError
+
+    if threads is not None and threads < 1:
+        raise UsageError("--threads must be at least 1")
+    configure_threads(threads)
+    torch_device = select_device(device)
+    found = make_detector(detector, pack_dir=detector_pack, device=torch_device)
+    return Engine(found, torch_device, max_pixels=max_pixels)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.view_model import SIDE_TITLES
+from core.workbench.state import SIDE_TITLES
 
 CHOSEN = QColor(255, 210, 0)
 OTHER = QColor(0, 200, 255)

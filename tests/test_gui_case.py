@@ -149,7 +149,7 @@ def test_export_report_writes_a_pdf_in_a_worker_with_progress(
     case = win.state.case
     assert [e.action for e in case.audit_log][-2:] == ["explainer run", "report exported"]
     assert [e["method"] for e in case.results["explainers"]] == ["gradcam"]
-    _, _, explanations = win._current_case()  # recorded once, with the session's maps
+    _, explanations = win.session.current_case()  # recorded once, with the session's maps
     assert len(explanations) == 1 and explanations[0].map_a.shape == (112, 112)
     assert case.settings["calibration"]["demo"] and case.results["evidence"] is not None
     assert win.state.dirty  # the new audit entries are not saved yet
@@ -217,7 +217,7 @@ def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
 
     from core.decomposition import decompose
     from core.models.face_model import CellFeatures, grid_layout
-    from gui.view_model import WorkbenchState
+    from core.workbench.state import WorkbenchState
 
     rng = np.random.default_rng(0)
     cells = [CellFeatures(cells=rng.normal(size=(4, 6)), bias=None) for _ in range(2)]

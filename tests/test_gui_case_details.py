@@ -78,7 +78,7 @@ def test_edited_details_reach_the_saved_case_with_an_audit_entry(qtbot, win, gen
     win.ask_case_details = lambda current: offered.append(current) or dict(DETAILS)
     assert win.edit_case_details()
     assert offered[0]["examiner"] == "" and offered[0]["hd"] == DEFAULT_HD
-    assert win.state.case_details == DETAILS and win.state.dirty
+    assert win.state.current_details() == DETAILS and win.state.case_details is not None and win.state.dirty
     assert win.state.current_details()["examiner"] == "Łukasz Żółć"
     path = str(tmp_path / "details.pwcase")
     assert win.save_case_to(path)
@@ -158,8 +158,7 @@ def test_sdd_is_disabled_until_a_gallery_is_chosen_then_draws_a_map(
     assert button.isEnabled()
     with qtbot.waitSignal(win.explained, timeout=WAIT_MS):
         win.maps.choose(SDD)
-    key = win._map_key(SDD)
-    result = win._map_cache[key]
+    result = win.session.cached_map(SDD)
     assert result["method"] == "sdd" and result["settings"].k == 5
     assert result["settings"].gallery is loaded
     assert result["map_a"].shape == (112, 112) and result["map_a"].max() == pytest.approx(1.0)
@@ -190,7 +189,7 @@ def test_a_gallery_without_faces_gives_an_error_and_sdd_stays_disabled(qtbot, wi
 
 def test_the_view_model_keeps_details_without_qt():
     from core.errors import UsageError
-    from gui.view_model import WorkbenchState
+    from core.workbench.state import WorkbenchState
 
     state = WorkbenchState(MODEL)
     events = []
@@ -198,9 +197,9 @@ def test_the_view_model_keeps_details_without_qt():
     assert state.current_details()["hd"] == DEFAULT_HD and state.current_details()["case_id"] == ""
     assert not state.set_case_details(state.current_details())  # nothing changed
     assert state.set_case_details({**DETAILS, "examiner": "  Łukasz Żółć  "})
-    assert state.case_details == DETAILS and state.dirty and events == ["case"]
+    assert state.case_details.as_dict() == DETAILS and state.dirty and events == ["case"]
     with pytest.raises(UsageError):
         state.set_case_details({**DETAILS, "case_id": "x/y"})
-    assert state.case_details == DETAILS
+    assert state.case_details.as_dict() == DETAILS
     state.new_case()
     assert state.case_details is None and not state.dirty

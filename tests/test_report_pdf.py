@@ -104,10 +104,13 @@ def test_figure_pages_are_not_blank(report):
 
 def test_demo_calibration_and_verbal_statement_are_shown(comparison, tmp_path):
     """The bundled DEMO calibration: LR, verbal statement, C-Score and the DEMO warning."""
-    from core.case.analyses import add_evidence, load_case_calibration
+    from core.case.analyses import add_evidence
+    from core.case.workflow import calibration_bytes
+    from core.strength_of_evidence.calibration_choice import load_chosen_calibration
 
     case = Case.from_comparison(comparison, case_id="DEMO-1")
-    calibration, data = load_case_calibration("demo", comparison.model)
+    calibration = load_chosen_calibration("demo", comparison.model)
+    data = calibration_bytes(calibration)
     evidence = add_evidence(case, calibration, data)
     path = tmp_path / "demo.pdf"
     write_report(case, comparison, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ _FACTORIES: dict[str, Callable[[torch.device], FaceModel]] = {
 }
 
 _loaded: dict[tuple, FaceModel] = {}
+_loading = threading.RLock()  # the GUI asks from its thread and from workers
 
 
 # Where `models` looks for trained checkpoints (docs/training.md).
@@ -70,9 +72,10 @@ def _checkpoint_model(model_id: str, device: torch.device) -> FaceModel:
         )
     # Cached per model.json version: a retrained checkpoint is loaded afresh.
     key = (model_id, str(device), (path / "model.json").stat().st_mtime_ns)
-    if key not in _loaded:
-        _loaded[key] = face_model_from_checkpoint(model_id, path, device, attention or None)
-    return _loaded[key]
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = face_model_from_checkpoint(model_id, path, device, attention or None)
+        return _loaded[key]
 
 
 def load_model(model_id: str, device: torch.device) -> FaceModel:
@@ -82,6 +85,7 @@ def load_model(model_id: str, device: torch.device) -> FaceModel:
     if model_id not in _FACTORIES:
         return _checkpoint_model(model_id, device)
     key = (model_id, str(device))
-    if key not in _loaded:
-        _loaded[key] = _FACTORIES[model_id](device)
-    return _loaded[key]
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = _FACTORIES[model_id](device)
+        return _loaded[key]

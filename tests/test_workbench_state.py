@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from core.workbench.state import WorkbenchState, cell_at
 
 from core.decomposition import decompose
 from core.models.face_model import CellFeatures, grid_layout
-from gui.view_model import WorkbenchState, cell_at
 
 
 def _state_with(matrix_seed: int = 0) -> WorkbenchState:
