@@ -54,6 +54,7 @@ def run_gui(args) -> int:
     app.setOrganizationName("Patchwise")
     app.setApplicationName("Patchwise")
     pg.setConfigOptions(antialias=True)
+
     def engine_with_detector(kind: str):
         return make_engine(
             device=args.device,

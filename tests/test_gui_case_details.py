@@ -78,7 +78,11 @@ def test_edited_details_reach_the_saved_case_with_an_audit_entry(qtbot, win, gen
     win.ask_case_details = lambda current: offered.append(current) or dict(DETAILS)
     assert win.edit_case_details()
     assert offered[0]["examiner"] == "" and offered[0]["hd"] == DEFAULT_HD
-    assert win.state.current_details() == DETAILS and win.state.case_details is not None and win.state.dirty
+    assert (
+        win.state.current_details() == DETAILS
+        and win.state.case_details is not None
+        and win.state.dirty
+    )
     assert win.state.current_details()["examiner"] == "Łukasz Żółć"
     path = str(tmp_path / "details.pwcase")
     assert win.save_case_to(path)

@@ -176,30 +176,6 @@ def test_cli_refuses_bad_usage_and_altered_cases(photos, tmp_path):
     assert main(["report", "--case", str(bad), "--out", out]) == 9
 
 
-def test_case_and_report_code_never_imports_qt():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, core.case, core.case.analyses, core.report.pdf_report, "
-        "core.cli.report; from core.report import figures; figures._cet_d1(); "
-        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; "
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    repo = Path(__file__).resolve().parents[1]
-    result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_colour_map_is_centred_on_white():
-    from core.report import figures
-
-    white = figures.diverging_rgb(0.0, 1.0)
-    assert white.min() > 225  # CET-D1's middle is (near) white
-    red, blue = figures.diverging_rgb(1.0, 1.0), figures.diverging_rgb(-1.0, 1.0)
-    assert red[0] > red[2] and blue[2] > blue[0]
-
-
 def test_failed_checks_are_the_first_thing_the_report_says(comparison, tmp_path):
     from core.case.case_file import CaseVerification
     from core.case.rerun import RerunResult, compare_results

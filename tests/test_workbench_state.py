@@ -1,15 +1,13 @@
 """The workbench's Qt-free parts: state, selection, linking and cell maps."""
 
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from core.workbench.state import WorkbenchState, cell_at
 
 from core.decomposition import decompose
 from core.models.face_model import CellFeatures, grid_layout
+from core.workbench.state import WorkbenchState, cell_at
 
 
 def _state_with(matrix_seed: int = 0) -> WorkbenchState:
@@ -64,12 +62,3 @@ def test_share_of_score_is_term_over_cosine():
     info = state.term_info(1, 2)
     assert info["term"] == pytest.approx(d.pair_matrix[1, 2])
     assert info["share"] == pytest.approx(d.pair_matrix[1, 2] / d.cosine)
-
-
-def test_importing_the_cli_with_the_gui_command_never_imports_qt():
-    code = (
-        "import sys; from core.cli import build_parser; build_parser(); "
-        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
-        "sys.exit(1 if bad else 0)"
-    )
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
