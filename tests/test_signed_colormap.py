@@ -5,12 +5,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from core.signed_colormap import DEFAULT_TABLE, MEANING, signed_rgb, table
-
-pytest.importorskip("pyqtgraph")
 
 
 def known_map() -> np.ndarray:

@@ -93,7 +93,9 @@ def test_compare_with_calibration_adds_the_evidence_section(
     assert evidence["lr"] == pytest.approx(10 ** evidence["log10_lr"])
     assert 0.5 <= evidence["c_score"]["c_score"] <= 1.0
     assert evidence["verbal"]["category"] and evidence["verbal_scale"]["version"]
-    assert evidence["decision"] in ("same", "different")
+    # A genuine pair (two photos of one person) at the calibration's EER threshold.
+    assert evidence["score"]["cosine"] >= evidence["threshold"]["cosine"]
+    assert evidence["decision"] == "same"
     assert "LR" in printed and evidence["verbal"]["statement"] in printed
 
 
