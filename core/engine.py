@@ -21,6 +21,7 @@ import torch
 from core import __version__
 from core.alignment import AlignedFace, align_face
 from core.decomposition import Decomposition, cosine, decompose
+from core.descriptors import DetectorDescriptor, ModelDescriptor
 from core.detection.detected_face import DetectedFace, Detector
 from core.errors import FaceIndexError, NoFaceError
 from core.models.face_model import CellFeatures, FaceModel
@@ -92,8 +93,8 @@ class Comparison:
 
     a: FaceSide
     b: FaceSide
-    model: dict
-    detector: dict
+    model: ModelDescriptor
+    detector: DetectorDescriptor
     decomposition: Decomposition
     device: str
     timings_ms: dict = field(default_factory=dict)
@@ -108,11 +109,11 @@ class Comparison:
             "app_version": __version__,
             "torch_version": torch.__version__,
             "device": self.device,
-            "detector": self.detector,
-            "model": self.model,
+            "detector": self.detector.to_json(),
+            "model": self.model.to_json(),
             "a": self.a.to_json(),
             "b": self.b.to_json(),
-            "score": {"cosine": self.cosine, "kind": self.model.get("score_kind", "cosine")},
+            "score": {"cosine": self.cosine, "kind": self.model.score_kind},
             "decomposition": self.decomposition.to_json(),
             "timings_ms": self.timings_ms,
         }
@@ -212,8 +213,8 @@ class Engine:
         return Comparison(
             a=FaceSide(prep_a, face_a, al_a, f_a),
             b=FaceSide(prep_b, face_b, al_b, f_b),
-            model=model.describe(),
-            detector=self.detector.describe(),
+            model=ModelDescriptor(model.describe()),
+            detector=DetectorDescriptor(self.detector.describe()),
             decomposition=decomposition,
             device=str(self.device),
             timings_ms=timer.ms,

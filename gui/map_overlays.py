@@ -92,9 +92,7 @@ class MapOverlays:
         """Disable the explainers that cannot run for the current model, saying why."""
         state, session = self.state, self.session
         comparison = state.comparison
-        model = (
-            None if comparison is None else load_model(comparison.model["id"], self.engine.device)
-        )
+        model = None if comparison is None else load_model(comparison.model.id, self.engine.device)
         for name in catalogue.TOGGLES:
             gallery = session.gallery_for(name)
             if model is None:

@@ -193,7 +193,7 @@ class PairGridPanel(QWidget):
         bias = float(d.bias_a.sum() + d.bias_b.sum() + d.bias_bias)
         bias_text = f"; head-bias terms {bias:+.4f} (in the marginals)" if bias else ""
         self.layout_label.setText(
-            f"<b>{self._k}×{self._k} cell pairs</b>, model <b>{comparison.model['id']}</b>. "
+            f"<b>{self._k}×{self._k} cell pairs</b>, model <b>{comparison.model.id}</b>. "
             f"A cell is a <b>{d.layout.label}</b>.<br>"
             f"Σ terms {d.total:+.6f} = cosine {d.cosine:+.6f} (residual {d.residual:.1e})"
             f"{bias_text}"

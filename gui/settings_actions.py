@@ -83,7 +83,7 @@ class SettingsActions:
         result = self.session.evidence(self._calibration())
         status = result.calibration_status
         if choice == DEMO and result.calibration is None:
-            status += f" (no DEMO calibration is bundled for {comparison.model['id']})"
+            status += f" (no DEMO calibration is bundled for {comparison.model.id})"
         self.gauge.set_result(result.score, result.threshold, status, lr_view.gauge_text(result))
 
     def _gauge_details(self) -> None:

@@ -98,7 +98,7 @@ def case_matches(case: Case, comparison) -> bool:
             and case.input(role).face_index == side.index
             for role, side in sides
         )
-        and case.settings.get("model_id") == comparison.model["id"]
+        and case.settings.get("model_id") == comparison.model.id
         and abs(case.score - float(comparison.cosine)) <= 1e-6
     )
 

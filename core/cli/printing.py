@@ -20,8 +20,7 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     dec = result.decomposition
     layout = dec.layout
     print(
-        f"Patchwise — model {result.model['id']} on {result.device}, "
-        f"detector {result.detector['id']}"
+        f"Patchwise — model {result.model.id} on {result.device}, detector {result.detector['id']}"
     )
     print(f"  {result.model['label']}")
     print(_side_line("A", result.a))
@@ -33,7 +32,7 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
         f"decomposition: {layout.count}x{layout.count} pairs of {layout.label}; "
         f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e}"
     )
-    if result.model["id"] == "mobileface":
+    if result.model.id == "mobileface":
         bias = dec.bias_a.sum() + dec.bias_b.sum() + dec.bias_bias
         print(f"  bias terms (head bias): {bias:+.4f}")
     positive, negative = dec.top_pairs(top)

@@ -122,7 +122,7 @@ def _new_case(args):
         max_pixels=args.max_pixels,
         threshold=args.threshold,
     )
-    print(f"case {case.case_id}: {comparison.model['id']} score {comparison.cosine:+.4f}")
+    print(f"case {case.case_id}: {comparison.model.id} score {comparison.cosine:+.4f}")
     print(f"evidence: {case.results['evidence']['calibration_status']}")
     originals = {"A": Path(args.image_q).read_bytes(), "B": Path(args.image_k).read_bytes()}
     explanations = add_explanations(case, comparison, methods, args.seed)

@@ -70,7 +70,7 @@ class Session:
 
     def evidence(self, calibration) -> EvidenceResult:
         comparison = self.state.comparison
-        return evidence_for(comparison.cosine, calibration, comparison.model["id"])
+        return evidence_for(comparison.cosine, calibration, comparison.model.id)
 
     # -- explainer maps -------------------------------------------------------------------
 
