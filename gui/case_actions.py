@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core.case.case_file import CASE_SUFFIX
+from core.case.workflow import record_report
 from core.errors import PatchwiseError
 from core.workbench import jobs
 from gui.case_details_dialog import CaseDetailsDialog
@@ -179,7 +180,7 @@ class CaseActions:
             jobs.report_job(
                 self.engine, case, state.comparison, path, state.case_verification, explanations
             ),
-            on_done=self._report_written,
+            on_done=lambda result, c=case: self._report_written(c, result),
             on_error=self._report_failed,
             on_progress=lambda fraction, text: self.report_bar.setValue(round(100 * fraction)),
         )
@@ -205,10 +206,11 @@ class CaseActions:
         self.load_gallery(folder)
         return True
 
-    def _report_written(self, result) -> None:
+    def _report_written(self, case, result) -> None:
         path, digest = result
         self.report_bar.setVisible(False)
-        self.state.mark_dirty()  # the case's audit log has a "report exported" entry
+        record_report(case, path, digest)  # on the GUI thread, which owns the case
+        self.state.mark_dirty()
         self.statusBar().showMessage(f"Report written to {path} (SHA-256 {digest[:16]}…).", 10000)
 
     def _report_failed(self, message: str, expected: bool) -> None:

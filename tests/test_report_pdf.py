@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from core.case import Case, open_case
+from core.case.workflow import record_report
 from core.cli import main
 from core.report.pdf_report import write_report
 
@@ -58,6 +59,7 @@ def report(comparison, tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "case.pdf"
     steps = []
     digest = write_report(case, comparison, path, progress=lambda f, m: steps.append(f))
+    record_report(case, path, digest)
     return case, path, digest, steps
 
 

@@ -9,7 +9,8 @@ appended by a function of this package (`Case.log` is the only writer):
   changed, "evidence computed" when the calibration in use changed;
 - apply_details: "case details edited";
 - record_explanations: "explainer run" for each map first recorded;
-- core.case.rerun.rerun_case: "re-run"; core.report.write_report: "report exported".
+- record_report: "report exported" (after core.report.write_report wrote it);
+- core.case.rerun.rerun_case: "re-run"; core.case.case_file.save_case: "case saved".
 
 Re-running a saved case lives in core/case/rerun.py; verifying its file in
 core/case/case_file.py.
@@ -18,6 +19,7 @@ core/case/case_file.py.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -178,3 +180,9 @@ def apply_details(case: Case, details: CaseDetails | None) -> bool:
         setattr(case, name, wanted[name])
     case.log("case details edited", "changed: " + ", ".join(changed))
     return True
+
+
+def record_report(case: Case, out_path: str | os.PathLike, digest: str) -> None:
+    """Log the PDF report written to `out_path` (its size and SHA-256) in the case."""
+    size = os.stat(out_path).st_size
+    case.log("report exported", f"{Path(out_path).name}, {size:,} bytes, SHA-256 {digest}")

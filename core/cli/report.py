@@ -68,10 +68,12 @@ def run(args) -> int:
         if not (args.image_q and args.image_k):
             raise UsageError("report needs two photos (Q K) or --case CASE.pwcase")
         case, comparison, originals, extras = _new_case(args)
+    from core.case.workflow import record_report
     from core.report.pdf_report import write_report
 
     with _writing(args.out):
         digest = write_report(case, comparison, args.out, progress=_print_progress, **extras)
+    record_report(case, args.out, digest)
     print(f"report written to {args.out} (SHA-256 {digest})")
     if args.save_case:
         from core.case.case_file import save_case
