@@ -13,7 +13,7 @@ from core.models.registry import load_model
 from core.workbench import explainer_catalogue as catalogue
 from core.workbench import jobs
 from core.workbench.state import SIDES
-from gui.colormaps import overlay_rgba
+from gui.colormaps import overlay_rgba, symmetric_limit, table_name
 from gui.explainer_panel import MARGINALS, NONE
 
 MARGINALS_INFO = (
@@ -29,10 +29,16 @@ class MapOverlays:
     def _refresh_overlays(self) -> None:
         comparison = self.state.comparison
         for side in SIDES:
-            self.panes[side].show_overlay(None if comparison is None else self._overlay(side))
+            values = None if comparison is None else self._overlay_values(side)
+            if values is None:
+                self.panes[side].show_overlay(None)
+                continue
+            limit = symmetric_limit(values)
+            rgba = overlay_rgba(values, self._cmap, self._overlay_opacity, limit)
+            self.panes[side].show_overlay(rgba, table_name(self._cmap), limit)
 
-    def _overlay(self, side: str):
-        """Painted linked terms win; else the chosen map; the scale is symmetric about 0."""
+    def _overlay_values(self, side: str):
+        """Painted linked terms win; else the chosen map; None when nothing is drawn."""
         comparison = self.state.comparison
         layout = comparison.decomposition.layout
         painted = self.state.painted_terms(side)
@@ -49,7 +55,7 @@ class MapOverlays:
             values = cached["map_a" if side == "q" else "map_b"]
         else:
             return None
-        return overlay_rgba(values, self._cmap, self._overlay_opacity)
+        return values
 
     def _map_toggled(self, name: str) -> None:
         """Show a map; an explainer not yet cached for this pair starts in a worker."""

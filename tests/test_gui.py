@@ -229,3 +229,31 @@ def test_screenshot_and_quit_after_ready_write_a_png_of_the_window(genuine_small
     image = QImage(str(out))
     assert not image.isNull()
     assert image.width() >= 1000 and image.height() >= 600
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_the_window_fits_the_screen_and_no_evidence_text_is_cut_off(
+    qtbot, window, genuine_small, tmp_path, size
+):
+    from gui.confidence_gauge import MARGIN
+
+    window.set_calibration("demo")
+    load_pair(qtbot, window, *genuine_small)
+    window.maps.choose(MARGINALS)
+    window.resize(*size)
+    qtbot.wait(200)
+    assert window.minimumSizeHint().width() <= 1200
+    assert (window.width(), window.height()) == size
+    gauge = window.gauge
+    lines = gauge.text_lines()
+    statement = window.session.evidence(window.session.calibration()).verbal["statement"]
+    assert statement in lines and any(line.startswith("log10 LR") for line in lines)
+    width = gauge.width() - 2 * MARGIN
+    needed = gauge._text_top(width) + sum(gauge._wrapped_heights(width))
+    assert needed <= gauge.height()  # every line drawn whole, wrapped, none elided
+    for side in ("q", "k"):
+        bar = window.panes[side].colour_bar
+        assert bar.isVisible() and "red raises the score" in bar.meaning_label.text()
+        assert bar.meaning_label.wordWrap()
+    path = tmp_path / f"window-{size[0]}x{size[1]}.png"
+    assert window.grab().save(str(path)) and path.stat().st_size > 10_000
