@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -40,6 +39,8 @@ from gui.map_overlays import MapOverlays
 from gui.pair_grid import PairGridPanel
 from gui.photo_pane import PhotoPane
 from gui.settings_actions import SettingsActions
+from gui.undo_actions import UndoActions
+from gui.window_menus import build_menus
 from gui.workers import JobRunner
 
 __all__ = ["CANCEL", "DISCARD", "SAVE", "MainWindow"]
@@ -48,7 +49,7 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files
 LOADING_CHANNELS = ("prepare-q", "prepare-k", "compare")
 
 
-class MainWindow(CaseActions, MapOverlays, SettingsActions, QMainWindow):
+class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWindow):
     """Patchwise's main window. `ready` fires when the current pair is fully shown."""
 
     ready = Signal()
@@ -100,7 +101,8 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, QMainWindow):
             self._cmap = DEFAULT_DIVERGING
         self._layout_widgets()
         self._build_toolbar()
-        self._build_menus()
+        self.case_actions = build_menus(self)
+        self.undo_action, self.redo_action = self.case_actions["undo"], self.case_actions["redo"]
         self.status = chrome.StatusWidgets(self.statusBar(), engine, self.cancel_comparison)
         self.model_label, self.report_bar = self.status.model_label, self.status.report_bar
         self._connect()
@@ -164,57 +166,6 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, QMainWindow):
             bar.addWidget(QLabel(title))
             bar.addWidget(box)
 
-    def _add_actions(self, menu, entries) -> None:
-        for name, title, keys, slot in entries:
-            action = QAction(title, self)
-            if keys is not None:
-                action.setShortcut(keys)
-            action.triggered.connect(lambda _=False, f=slot: f())
-            menu.addAction(action)
-            if name:
-                self.case_actions[name] = action
-
-    def _build_menus(self) -> None:
-        self.case_actions = {}
-        keys = QKeySequence.StandardKey
-        file_menu = self.menuBar().addMenu("&File")
-        self._add_actions(
-            file_menu,
-            (
-                ("new", "&New case", keys.New, self.new_case),
-                ("open", "Open &case…", QKeySequence("Ctrl+Alt+O"), self.open_case_dialog),
-                ("save", "&Save case", keys.Save, self.save_case),
-                ("save_as", "Save case &as…", keys.SaveAs, self.save_case_as),
-                ("export", "&Export report…", QKeySequence("Ctrl+E"), self.export_report_dialog),
-            ),
-        )
-        file_menu.addSeparator()
-        self._add_actions(
-            file_menu,
-            (
-                (None, "Open &Questioned (Q)…", keys.Open, lambda: self.open_dialog("q")),
-                (
-                    None,
-                    "Open &Reference (K)…",
-                    QKeySequence("Ctrl+Shift+O"),
-                    lambda: self.open_dialog("k"),
-                ),
-            ),
-        )
-        file_menu.addSeparator()
-        self._add_actions(file_menu, ((None, "&Quit", keys.Quit, self.close),))
-        self._add_actions(
-            self.menuBar().addMenu("&Edit"),
-            (
-                ("details", "Case &details…", None, self.edit_case_details),
-                ("gallery", "Choose background &gallery…", None, self.choose_gallery),
-            ),
-        )
-        self._add_actions(
-            self.menuBar().addMenu("&Help"),
-            ((None, "About Patchwise", None, lambda: chrome.show_about(self)),),
-        )
-
     def _connect(self) -> None:
         for pane in self.panes.values():
             pane.fileDropped.connect(self.load_photo)
@@ -252,20 +203,23 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, QMainWindow):
             self.settings.setValue("last_folder", str(Path(path).parent))
             self.load_photo(side, path)
 
-    def load_photo(self, side: str, path: str, source=None) -> None:
-        """Load and detect a photo in a worker (`source`: bytes to load instead of `path`)."""
-        self.state.set_photo(side, path, source)
-        self.panes[side].clear_photo()
+    def load_photo(self, side: str, path: str, source=None, record: bool = True) -> None:
+        """Load and detect a photo in a worker (`source`: bytes to load instead of `path`).
+
+        The side keeps its previous photo until the new one has loaded: a file
+        that fails leaves the work as it was (with the error shown).
+        """
         self.panes[side].show_message(f"Loading {Path(path).name}…")
         self.runner.start(
             f"prepare-{side}",
-            jobs.prepare_job(self.engine, self.state.sources[side], Path(path).name),
-            on_done=lambda prepared, s=side: self._prepared(s, prepared),
+            jobs.prepare_job(self.engine, path if source is None else source, Path(path).name),
+            on_done=lambda prepared, s=side: self._prepared(s, path, source, prepared, record),
             on_error=lambda message, expected, s=side: self._failed(message, expected, s),
         )
 
     def choose_face(self, side: str, index: int) -> None:
         if self.state.choose_face(side, index):
+            self._undo_changed()
             self.compare()
 
     @property
@@ -298,8 +252,14 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, QMainWindow):
             self.runner.cancel(channel)
         self.statusBar().showMessage("Cancelled.", 5000)
 
-    def _prepared(self, side: str, prepared) -> None:
+    def _prepared(self, side: str, path: str, source, prepared, record: bool) -> None:
+        if record:
+            self.state.set_photo(side, path, source)
+        else:
+            with self.state.undo.replay():
+                self.state.set_photo(side, path, source)
         self.state.set_prepared(side, prepared)
+        self._undo_changed()
         if not prepared.faces:
             self.state.set_error(f"{prepared.evidence.name}: no face found. Try another photo.")
         if not self.compare() and not self.loading:
@@ -380,6 +340,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, QMainWindow):
             self.maps.set_busy(None)
 
     def _case_changed(self) -> None:
+        self._undo_changed()  # a new or opened case starts without undo history
         case = self.state.case
         name = Path(self.state.case_path).name if self.state.case_path else "unsaved"
         title = f"case {case.case_id} ({name})" if case is not None else "no case"

@@ -21,6 +21,7 @@ class SettingsActions:
     def _model_chosen(self, model_id: str) -> None:
         self.settings.setValue("model", model_id)
         self.state.set_model(model_id)
+        self._undo_changed()
         self._refresh_gallery()
         self.compare()
 
@@ -58,6 +59,7 @@ class SettingsActions:
         """Use no calibration ("none"), the bundled DEMO one ("demo"), or a file's path."""
         chrome.show_calibration(self.calibration_box, choice)
         self.session.choose_calibration(choice)
+        self._undo_changed()
         self.settings.setValue("calibration", choice)
         self._update_evidence()
 

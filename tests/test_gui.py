@@ -257,3 +257,30 @@ def test_the_window_fits_the_screen_and_no_evidence_text_is_cut_off(
         assert bar.meaning_label.wordWrap()
     path = tmp_path / f"window-{size[0]}x{size[1]}.png"
     assert window.grab().save(str(path)) and path.stat().st_size > 10_000
+
+
+def test_a_failed_drop_keeps_the_photo_and_undo_redo_restore_choices(
+    qtbot, window, genuine_small, faces_dir, tmp_path
+):
+    load_pair(qtbot, window, *genuine_small)
+    state = window.state
+    before = state.comparison.cosine
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        window.load_photo("k", str(corrupt))
+    assert "corrupt.jpg" in state.error
+    assert state.paths["k"] == genuine_small[1] and state.comparison.cosine == before
+    other = str(faces_dir / "identities" / "obama" / "obama_1.jpg")
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        window.load_photo("k", other)
+    assert state.paths["k"] == other and state.comparison.cosine != before
+    assert window.undo_action.isEnabled() and "photo of K" in window.undo_action.text()
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.undo()
+    assert state.paths["k"] == genuine_small[1]
+    assert state.comparison.cosine == pytest.approx(before, abs=1e-12)
+    assert window.redo_action.isEnabled()
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.redo()
+    assert state.paths["k"] == other and not window.redo_action.isEnabled()

@@ -62,3 +62,40 @@ def test_share_of_score_is_term_over_cosine():
     info = state.term_info(1, 2)
     assert info["term"] == pytest.approx(d.pair_matrix[1, 2])
     assert info["share"] == pytest.approx(d.pair_matrix[1, 2] / d.cosine)
+
+
+def test_choices_are_undone_and_redone_in_order_without_qt():
+    from core.workbench.undo import EditKind
+
+    state = _state_with(1)
+    stack = state.undo
+    state.set_photo("q", "a.jpg")
+    state.set_photo("q", "b.jpg")
+    state.set_model("other")
+    assert stack.undo_label == "model" and stack.redo_label is None
+    edit = stack.undo()
+    assert edit.kind is EditKind.MODEL and (edit.before, edit.after) == ("test", "other")
+    edit = stack.undo()
+    assert edit.kind is EditKind.PHOTO and edit.side == "q"
+    assert edit.before == ("a.jpg", "a.jpg") and edit.after == ("b.jpg", "b.jpg")
+    assert stack.undo().before is None  # the first photo: undoing it leaves the side empty
+    assert stack.undo() is None and stack.redo_label == "photo of Q"
+    assert stack.redo().after == ("a.jpg", "a.jpg")
+    with stack.replay():  # applying an undone edit records nothing
+        state.set_photo("q", "a.jpg")
+    state.set_photo("k", "c.jpg")  # a new choice: what was undone can no longer be redone
+    assert stack.redo() is None and stack.undo_label == "photo of K"
+    state.new_case()
+    assert stack.undo() is None
+
+
+def test_face_choice_is_undoable_and_labelled_from_one():
+    from types import SimpleNamespace
+
+    state = WorkbenchState("test")
+    state.set_photo("q", "group.jpg")
+    state.set_prepared("q", SimpleNamespace(faces=(object(), object(), object())))
+    assert state.choose_face("q", 2)
+    assert state.undo.undo_label == "face 3 of Q"
+    edit = state.undo.undo()
+    assert (edit.before, edit.after) == (0, 2)

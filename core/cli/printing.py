@@ -11,7 +11,7 @@ def _side_line(tag: str, side: FaceSide) -> str:
     converted = f"; {', '.join(ev.conversions)}" if ev.conversions else ""
     return (
         f"{tag}: {ev.name} ({ev.width}x{ev.height} {ev.format}, sha256 {ev.sha256[:16]}…)\n"
-        f"   face {side.index} of {len(side.prepared.faces)} found "
+        f"   face {side.index + 1} of {len(side.prepared.faces)} found (index {side.index}) "
         f"(detector score {face.score:.3f}){converted}"
     )
 

@@ -54,7 +54,7 @@ def original_photo(side) -> bytes:
         colour = CHOSEN if chosen else OTHER
         draw.rectangle(box, outline=OUTLINE, width=width + 2)
         draw.rectangle(box, outline=colour, width=width)
-        label = f"face {index}" + (" (compared)" if chosen else "")
+        label = f"face {index + 1}" + (" (compared)" if chosen else "")  # 1-based, as the GUI
         top = max(0, box[1] - font.size - 2 * width)
         draw.text((box[0], top), label, font=font, fill=colour, stroke_width=2, stroke_fill=OUTLINE)
     return png_bytes(image)

@@ -177,8 +177,8 @@ def summary_section(ctx: ReportContext) -> list:
         ("Reproducibility", _reproducibility_text(ctx)),
         (
             "Compared",
-            f"image A {ctx.case.input('A').name} (face {ctx.case.input('A').face_index}) with "
-            f"image B {ctx.case.input('B').name} (face {ctx.case.input('B').face_index})",
+            f"image A {ctx.case.input('A').name} (face {ctx.case.input('A').face_index + 1}) with "
+            f"image B {ctx.case.input('B').name} (face {ctx.case.input('B').face_index + 1})",
         ),
         ("Model", f"{stored['model']['id']}: {stored['model'].get('label', '')}"),
     ]
@@ -375,7 +375,7 @@ def _sum_text(dec) -> str:
 def _photo_caption(role: str, side) -> str:
     ev = side.prepared.evidence
     return (
-        f"{ROLE_TITLES[role]}: {ev.name}, {ev.width}×{ev.height} px; face {side.index} of "
+        f"{ROLE_TITLES[role]}: {ev.name}, {ev.width}×{ev.height} px; face {side.index + 1} of "
         f"{len(side.prepared.faces)} found"
     )
 
@@ -684,7 +684,8 @@ def _face_text(side: dict) -> str:
     face = side["faces"][index]
     box = ", ".join(f"{v:.1f}" for v in face["box"])
     return (
-        f"index {index} of {side['faces_found']} found; box (x1, y1, x2, y2) = ({box}) px; "
+        f"face {index + 1} of {side['faces_found']} found (index {index}); "
+        f"box (x1, y1, x2, y2) = ({box}) px; "
         f"detector score {face['score']:.3f}"
     )
 

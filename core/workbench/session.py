@@ -26,6 +26,7 @@ from core.strength_of_evidence.calibration_choice import NONE, CalibrationCache
 from core.strength_of_evidence.evidence_section import EvidenceResult, evidence_for
 from core.workbench import explainer_catalogue as catalogue
 from core.workbench.state import SIDES, WorkbenchState
+from core.workbench.undo import Edit, EditKind
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ class Session:
     # -- strength of evidence ----------------------------------------------------------
 
     def choose_calibration(self, choice: str) -> None:
-        """ "none", "demo" or a calibration file's path (checked when a pair is compared)."""
+        """Choose "none", "demo" or a calibration file's path (checked once a pair is compared)."""
+        edit = Edit(EditKind.CALIBRATION, None, self.calibration_choice, choice)
+        self.state.undo.push(edit)
         self.calibration_choice = choice
 
     def calibration(self):

@@ -27,6 +27,7 @@ from enum import Enum
 import numpy as np
 
 from core.case.workflow import CaseDetails
+from core.workbench.undo import Edit, EditKind, UndoStack
 
 SIDES = ("q", "k")
 SIDE_TITLES = {"q": "Questioned (Q)", "k": "Reference (K)"}
@@ -90,6 +91,7 @@ class WorkbenchState:
         self._restoring = False
         self._pending_face: dict[str, int] = {}
         self._listeners: dict[Event, list[Callable]] = defaultdict(list)
+        self.undo = UndoStack()  # the examiner's photo, face, model and calibration choices
 
     # -- events -------------------------------------------------------------
 
@@ -108,8 +110,12 @@ class WorkbenchState:
         `source` is what to load (a path, or the bytes of a case's original);
         by default `path` itself.
         """
+        source = path if source is None else source
+        if not self._restoring:
+            before = None if self.paths[side] is None else (self.paths[side], self.sources[side])
+            self.undo.push(Edit(EditKind.PHOTO, side, before, (str(path), source)))
         self.paths[side] = str(path)
-        self.sources[side] = path if source is None else source
+        self.sources[side] = source
         self._changed()
         self.prepared[side] = None
         self.face_index[side] = 0
@@ -117,6 +123,17 @@ class WorkbenchState:
         self._emit(Event.PHOTO, side)
         if self.error is not None:
             self.set_error(None)
+
+    def clear_photo(self, side: str) -> None:
+        """No photo on `side` (undoing its first photo)."""
+        if self.paths[side] is None:
+            return
+        self.undo.push(Edit(EditKind.PHOTO, side, (self.paths[side], self.sources[side]), None))
+        self.paths[side] = self.sources[side] = self.prepared[side] = None
+        self.face_index[side] = 0
+        self._changed()
+        self._clear_comparison()
+        self._emit(Event.PHOTO, side)
 
     def set_prepared(self, side: str, prepared) -> None:
         """The photo of `side` was loaded and its faces detected (largest first)."""
@@ -132,6 +149,7 @@ class WorkbenchState:
             return False
         if index == self.face_index[side]:
             return False
+        self.undo.push(Edit(EditKind.FACE, side, self.face_index[side], index))
         self.face_index[side] = index
         self._changed()
         self._clear_comparison()
@@ -140,6 +158,7 @@ class WorkbenchState:
 
     def set_model(self, model_id: str) -> None:
         if model_id != self.model_id:
+            self.undo.push(Edit(EditKind.MODEL, None, self.model_id, model_id))
             self.model_id = model_id
             self._changed()
             self._clear_comparison()
@@ -242,6 +261,7 @@ class WorkbenchState:
         self.case_details = None
         self._restoring = False
         self._pending_face.clear()
+        self.undo.clear()
         for side in SIDES:
             self.paths[side] = self.sources[side] = self.prepared[side] = None
             self.face_index[side] = 0
@@ -256,6 +276,7 @@ class WorkbenchState:
         self.case, self.case_path, self.case_verification = case, str(path), verification
         self.case_details = None
         self._restoring = True
+        self.undo.clear()
         roles = zip(SIDES, ("A", "B"), strict=True)
         self._pending_face = {side: case.input(role).face_index for side, role in roles}
         self.model_id = model_id
