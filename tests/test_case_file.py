@@ -153,6 +153,7 @@ def test_open_rejects_a_file_that_is_not_a_case(tmp_path):
         open_case(tmp_path / "missing.pwcase")
 
 
+@pytest.mark.slow
 def test_rerun_of_an_unchanged_case_is_reproduced(case, originals, engine, tmp_path):
     path = tmp_path / "c.pwcase"
     save_case(case, path, originals)
@@ -176,6 +177,7 @@ def test_rerun_reports_a_stored_result_that_differs(case, originals, engine):
     assert tampered.audit_log[-1].detail.startswith("NOT reproduced")
 
 
+@pytest.mark.slow
 def test_strength_and_explainer_are_stored_verified_and_reproduced(
     comparison, originals, engine, tmp_path
 ):

@@ -17,6 +17,7 @@ def _pair(faces_dir):
     return [str(ids / "obama/obama_1.jpg"), str(ids / "obama/obama_2.jpg")]
 
 
+@pytest.mark.slow
 def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir, capsys):
     out = tmp_path / "out"
     args = _pair(faces_dir) + [

@@ -103,6 +103,7 @@ def _left_share(m: np.ndarray) -> float:
     return float(left / (left + right))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_maps_concentrate_where_the_model_looks(pair, name):
     ex = explain_pair(name, pair, FAST[name], seed=0)
@@ -116,6 +117,7 @@ def test_maps_concentrate_where_the_model_looks(pair, name):
     assert ex.forward_passes > 0 and ex.seconds > 0 and ex.model_id == "left-half-test"
 
 
+@pytest.mark.slow
 def test_xmap_and_corrrise_say_the_left_half_makes_the_faces_similar(pair):
     """Occluding / masking the left half of a near-duplicate lowers the cosine: positive map."""
     for name in ("xmap", "corrrise"):

@@ -196,6 +196,7 @@ def test_an_unexpected_exception_is_logged_and_a_dialog_names_the_log(qtbot, win
         dialog.close()
 
 
+@pytest.mark.slow
 def test_screenshot_and_quit_after_ready_write_a_png_of_the_window(genuine_small, tmp_path):
     out = tmp_path / "window.png"
     env = dict(

@@ -104,6 +104,7 @@ def test_the_dialog_reads_back_what_was_typed(qtbot):
     assert dialog.details() == {**DETAILS, "examiner": "Zoë Ångström"}
 
 
+@pytest.mark.slow
 def test_sdd_is_disabled_until_a_gallery_is_chosen_then_draws_a_map(
     qtbot, win, genuine_small, faces_dir, tmp_path
 ):

@@ -125,6 +125,7 @@ def test_demo_calibration_and_verbal_statement_are_shown(comparison, tmp_path):
     assert "UNCALIBRATED" not in text
 
 
+@pytest.mark.slow
 def test_cli_report_then_report_on_the_saved_case(photos, tmp_path, capsys):
     pdf, pwcase = tmp_path / "new.pdf", tmp_path / "c.pwcase"
     args = [str(photos["A"]), str(photos["B"]), "--model", MODEL, "--detector", "mtcnn"]

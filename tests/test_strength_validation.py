@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from core.strength_of_evidence.pair_sets import dataset_fingerprint, pairs_from_identity_tree
@@ -29,6 +30,7 @@ def _scored(seed=0, n_genuine=40, n_impostor=160):
     return ScoredPairs(scores, same, evaluation)
 
 
+@pytest.mark.slow
 def test_method_validation_writes_metrics_curves_and_plots(tmp_path):
     report = write_validation(tmp_path, _scored(), {"file_list_sha256": "x"}, folds=4, seed=1)
     on_disk = json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))
