@@ -11,8 +11,8 @@ def _side_line(tag: str, side: FaceSide) -> str:
     converted = f"; {', '.join(ev.conversions)}" if ev.conversions else ""
     return (
         f"{tag}: {ev.name} ({ev.width}x{ev.height} {ev.format}, sha256 {ev.sha256[:16]}…)\n"
-        f"   face {side.index + 1} of {len(side.prepared.faces)} found (index {side.index}) "
-        f"(detector score {face.score:.3f}){converted}"
+        f"   face {side.index + 1} of {len(side.prepared.faces)} found "
+        f"(index {side.index}, detector score {face.score:.3f}){converted}"
     )
 
 
