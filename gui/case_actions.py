@@ -52,7 +52,7 @@ class CaseActions:
 
     def ask_case_details(self, current: dict[str, str]) -> dict[str, str] | None:
         """The edited case details, or None when the dialog was cancelled."""
-        dialog = CaseDetailsDialog(current, self)
+        dialog = CaseDetailsDialog(current, self, signature=self.state.signature_status()[0])
         return dialog.details() if dialog.exec() == CaseDetailsDialog.DialogCode.Accepted else None
 
     def ask_gallery_folder(self) -> str:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -30,7 +31,7 @@ TEXT_FIELDS = (
 class CaseDetailsDialog(QDialog):
     """A form over the six case detail texts; `details()` reads them back."""
 
-    def __init__(self, details: dict[str, str], parent=None):
+    def __init__(self, details: dict[str, str], parent=None, signature: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Case details")
         self.editors: dict[str, QLineEdit | QPlainTextEdit] = {}
@@ -45,6 +46,10 @@ class CaseDetailsDialog(QDialog):
             editor.setMinimumHeight(60)
             self.editors[name] = editor
             form.addRow(label, editor)
+        if signature:  # read-only: the signature belongs to the saved file
+            self.signature_label = QLabel(signature)
+            self.signature_label.setWordWrap(True)
+            form.addRow("Signature", self.signature_label)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

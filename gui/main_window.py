@@ -95,6 +95,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
             "background: #fde2e1; color: #7a1010; padding: 4px; border: 1px solid #e0a0a0;"
         )
         self.error_banner.setVisible(False)
+        self.signature_banner = chrome.signature_banner()
         self._overlay_opacity = 0.55
         self._cmap = str(settings.value("colormap", DEFAULT_DIVERGING))
         if self._cmap not in DIVERGING:
@@ -146,6 +147,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         root = QWidget()
         layout = QVBoxLayout(root)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.signature_banner)
         layout.addWidget(self.error_banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(root)
@@ -347,6 +349,9 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.setWindowTitle(
             f"Patchwise: forensic face comparison workbench — {title}"
             + (" *" if self.state.dirty else "")
+        )
+        chrome.show_signature(
+            self.signature_banner, self.status.signature_label, *self.state.signature_status()
         )
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API

@@ -98,10 +98,44 @@ def device_text(engine) -> str:
     return "GPU (" + device + ")" if device.startswith("cuda") else "CPU"
 
 
+SIGNATURE_STYLES = {
+    "error": "background: #b71c1c; color: white; padding: 6px; font-weight: bold;",
+    "warning": "background: #fff3cd; color: #6b4e00; padding: 4px; border: 1px solid #e0c060;",
+}
+
+
+def signature_banner() -> QLabel:
+    """The banner above the workbench for a case modified after signing (red) or not
+    signed by a trusted key (amber); hidden otherwise."""
+    banner = QLabel()
+    banner.setWordWrap(True)
+    banner.setVisible(False)
+    return banner
+
+
+def show_signature(banner: QLabel, label: QLabel, text: str, severity: str) -> None:
+    """Show a case's signature status in the status bar label and, when it is not
+    signed by a trusted key, in the banner."""
+    label.setText(text)
+    label.setToolTip(text)
+    if severity in SIGNATURE_STYLES:
+        headline = (
+            "MODIFIED AFTER SIGNING — do not rely on this case. "
+            if severity == "error"
+            else "This case is not signed by a trusted key. "
+        )
+        banner.setText(headline + text)
+        banner.setStyleSheet(SIGNATURE_STYLES[severity])
+    banner.setVisible(severity in SIGNATURE_STYLES)
+
+
 class StatusWidgets:
-    """The status bar's permanent widgets: report progress, busy bar + Cancel, model, device."""
+    """The status bar's permanent widgets: report progress, busy bar + Cancel, signature,
+    model, device."""
 
     def __init__(self, status_bar, engine, on_cancel):
+        self.signature_label = QLabel("Signature: not saved yet")
+        self.signature_label.setMaximumWidth(420)
         self.device_label = QLabel(f"device: {device_text(engine)}")
         self.model_label = QLabel("model: —")
         self.busy_bar = QProgressBar()
@@ -121,7 +155,8 @@ class StatusWidgets:
         busy_layout.setContentsMargins(0, 0, 0, 0)
         busy_layout.addWidget(self.busy_bar)
         busy_layout.addWidget(self.cancel_button)
-        for widget in (self.report_bar, busy, self.model_label, self.device_label):
+        widgets = (self.report_bar, busy, self.signature_label, self.model_label, self.device_label)
+        for widget in widgets:
             status_bar.addPermanentWidget(widget)
 
     def show_busy(self, busy: bool) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
 from conftest import GUI_MODEL as MODEL  # noqa: E402
 from conftest import GUI_WAIT_MS as WAIT_MS  # noqa: E402
 from conftest import load_pair  # noqa: E402
@@ -205,3 +206,39 @@ def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
     assert state.dirty
     state.new_case()
     assert not state.dirty and state.case is None and state.paths == {"q": None, "k": None}
+
+
+@pytest.mark.slow
+def test_signature_status_in_the_status_bar_and_details_and_a_red_banner_when_modified(
+    qtbot, make_window, genuine_small, tmp_path, monkeypatch
+):
+    from hostile_corpus import with_manifest
+
+    from gui import case_details_dialog
+
+    win = make_window()
+    load_pair(qtbot, win, *genuine_small)
+    assert win.status.signature_label.text().startswith("Signature: not saved yet")
+    saved = tmp_path / "signed.pwcase"
+    assert win.save_case_to(str(saved))
+    assert win.status.signature_label.text().startswith("Signature: signed: ")
+    assert win.signature_banner.isHidden()
+    shown = []
+
+    def look(dialog):
+        shown.append(dialog.signature_label.text())
+        return case_details_dialog.CaseDetailsDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(case_details_dialog.CaseDetailsDialog, "exec", look)
+    assert not win.edit_case_details()
+    assert shown and shown[0].startswith("Signature: signed: ")
+
+    edited = with_manifest(saved, tmp_path / "edited.pwcase", lambda m: m.update(examiner="X"))
+    fresh = make_window()
+    with qtbot.waitSignal(fresh.ready, timeout=WAIT_MS):
+        assert fresh.open_case(str(edited))
+    assert not fresh.signature_banner.isHidden()
+    assert fresh.signature_banner.text().startswith("MODIFIED AFTER SIGNING")
+    assert "#b71c1c" in fresh.signature_banner.styleSheet()  # red
+    assert "modified after signing" in fresh.status.signature_label.text()
+    assert [kind for kind, _, _ in fresh.dialogs] == ["warning"]

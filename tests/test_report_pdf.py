@@ -201,6 +201,7 @@ def test_cli_report_then_report_on_the_saved_case(photos, tmp_path, capsys):
     assert "cannot write the file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_an_unsigned_case_is_reported_only_when_allowed_and_page_1_says_so(
     photos, tmp_path, capsys
 ):

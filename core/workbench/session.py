@@ -123,8 +123,8 @@ class Session:
     def save(self, path: str) -> Case:
         """Bring the case up to date and write it atomically to `path`."""
         case, _ = self.current_case()
-        save_case(case, path, case_files(case, self.originals(), self.calibration()))
-        self.state.mark_saved(case, path)
+        signature = save_case(case, path, case_files(case, self.originals(), self.calibration()))
+        self.state.mark_saved(case, path, signature)
         return case
 
     def read(self, path: str) -> OpenedCase:

@@ -84,6 +84,7 @@ class WorkbenchState:
         self.case = None  # core.case.Case, once saved or opened
         self.case_path: str | None = None
         self.case_verification = None  # from open_case, for the report
+        self.case_signature = None  # core.signing SignatureCheck of the case file, or None
         self.case_details: CaseDetails | None = None  # edits not yet in the case
         self.gallery = None  # core.explainers.gallery.Gallery for SDD
         self.gallery_model: str | None = None  # the model that embedded it
@@ -215,6 +216,18 @@ class WorkbenchState:
             self.dirty = True
             self._emit(Event.CASE)
 
+    def signature_status(self) -> tuple[str, str]:
+        """(one line for the status bar and case details, severity "ok"/"warning"/"error"/"none").
+
+        The signature describes the case file; unsaved work on top of it is not signed.
+        """
+        if self.case_signature is None:
+            return "Signature: not saved yet (the case is signed when saved)", "none"
+        text = "Signature: " + self.case_signature.summary()
+        if self.dirty:
+            text += " — unsaved changes are not signed yet"
+        return text, self.case_signature.severity
+
     def mark_dirty(self) -> None:
         """Something the case records changed outside the comparison (an audit entry)."""
         self.dirty = True
@@ -258,6 +271,7 @@ class WorkbenchState:
     def new_case(self) -> None:
         """Forget the case, its file and the photos: an empty workbench."""
         self.case, self.case_path, self.case_verification = None, None, None
+        self.case_signature = None
         self.case_details = None
         self._restoring = False
         self._pending_face.clear()
@@ -274,6 +288,7 @@ class WorkbenchState:
     def begin_restoring(self, case, path: str, verification, model_id: str) -> None:
         """An opened case: its faces are chosen once its originals are re-detected."""
         self.case, self.case_path, self.case_verification = case, str(path), verification
+        self.case_signature = verification.signature if verification is not None else None
         self.case_details = None
         self._restoring = True
         self.undo.clear()
@@ -283,8 +298,9 @@ class WorkbenchState:
         self.dirty = False
         self._emit(Event.CASE)
 
-    def mark_saved(self, case, path: str) -> None:
-        self.case, self.case_path = case, str(path)
+    def mark_saved(self, case, path: str, signature=None) -> None:
+        """The case was written to `path`; `signature` is the SignatureCheck save_case made."""
+        self.case, self.case_path, self.case_signature = case, str(path), signature
         self.dirty = False
         self._emit(Event.CASE)
 
