@@ -740,3 +740,13 @@ def test_bundled_style_weights_with_nan_are_refused(tmp_path):
     save_file({"weight": torch.full((2, 3), float("nan")), "bias": torch.zeros(2)}, tmp_path / "w")
     with pytest.raises(ModelNotFoundError, match="NaN or inf values"):
         load_module_weights(module, tmp_path / "w", "test model")
+
+
+def test_edited_case_details_are_bounded_before_they_reach_a_case():
+    from core.case.workflow import CaseDetails
+
+    with pytest.raises(UsageError, match="notes must be text of at most 20,000"):
+        CaseDetails.from_mapping({"notes": "n" * 30_000})
+    with pytest.raises(UsageError, match="examiner"):
+        CaseDetails.from_mapping({"examiner": "e" * 300})
+    assert CaseDetails.from_mapping({"hp": " same "}).hp == "same"

@@ -29,7 +29,7 @@ from core.case.analyses import (
     explainer_index,
     record_explanation,
 )
-from core.case.case_model import DEFAULT_HD, DEFAULT_HP, Case, check_case_id
+from core.case.case_model import DEFAULT_HD, DEFAULT_HP, Case, check_case_id, check_case_text
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,14 @@ class CaseDetails:
 
     @classmethod
     def from_mapping(cls, values: dict) -> CaseDetails:
-        """From edited text (a dialog, the CLI): stripped; a bad case id raises UsageError."""
+        """From edited text (a dialog, the CLI), stripped.
+
+        A bad case id, or a text longer than TEXT_LIMITS, raises UsageError.
+        """
         edited = {f.name: str(values.get(f.name) or "").strip() for f in fields(cls)}
         if edited["case_id"]:
             edited["case_id"] = check_case_id(edited["case_id"])
+        check_case_text(**{k: v for k, v in edited.items() if k != "case_id"})
         return cls(**edited)
 
     @classmethod
