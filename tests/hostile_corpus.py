@@ -27,7 +27,7 @@ ORIGINALS = {"A": b"questioned photo bytes", "B": b"reference photo bytes"}
 def demo_model() -> dict:
     """The model description the mobileface DEMO calibration was made for."""
     made_for = json.loads(DEMO.read_text(encoding="utf-8"))["model"]
-    return {**made_for, "source": "test"}
+    return {**made_for, "kind": "grid", "source": "test"}
 
 
 def _side(sha256: str) -> dict:

@@ -750,3 +750,24 @@ def test_edited_case_details_are_bounded_before_they_reach_a_case():
     with pytest.raises(UsageError, match="examiner"):
         CaseDetails.from_mapping({"examiner": "e" * 300})
     assert CaseDetails.from_mapping({"hp": " same "}).hp == "same"
+
+
+def test_an_unverified_lab_calibration_is_a_warning_of_the_report():
+    from types import SimpleNamespace
+
+    from core.report.sections import warnings_for
+
+    case, _ = synthetic_case()
+    case.settings["calibration"] = {
+        **case.settings["calibration"],
+        "demo": False,
+        "status": "UNVERIFIED (unsigned) lab calibration: lab-1",
+    }
+    ctx = SimpleNamespace(
+        verification=None,
+        rerun=None,
+        case=case,
+        score_kind="cosine",
+        calibration=case.settings["calibration"],
+    )
+    assert any(w.startswith("CALIBRATION NOT VERIFIED") for w in warnings_for(ctx))

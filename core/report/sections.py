@@ -123,6 +123,12 @@ def warnings_for(ctx: ReportContext) -> list[str]:
             "fitted on a few public photos that are not relevant to this case. They show how "
             "the method works; they are not evidence."
         )
+    elif calibration.get("status", "").startswith("UNVERIFIED"):
+        out.append(
+            f"CALIBRATION NOT VERIFIED: {calibration['status']}. The lab calibration "
+            f"{calibration.get('file')} carries no signature by a trusted key, so nothing shows "
+            "that it is the file the laboratory validated."
+        )
     model = ctx.case.provenance["model"]
     label = model.get("label", "")
     if not ModelKind(model["kind"]).trained_for_its_cells:
