@@ -530,6 +530,16 @@ def test_a_lab_calibration_is_signed_and_edits_after_signing_are_refused(tmp_pat
         load_calibration(path, demo_model())
 
 
+def test_verify_a_calibration_from_the_cli(tmp_path, monkeypatch):
+    from core.cli.entry import main
+
+    path = _lab_calibration(tmp_path)
+    assert main(["verify", str(path)]) == 0
+    assert main(["verify", str(DEMO)]) == 0  # DEMO: unsigned by design, says DEMO
+    monkeypatch.setenv("PATCHWISE_KEY_DIR", str(tmp_path / "elsewhere"))
+    assert main(["verify", str(path)]) == 10
+
+
 def test_an_unsigned_lab_calibration_says_unverified(tmp_path):
     data = json.loads(_lab_calibration(tmp_path).read_text(encoding="utf-8"))
     del data["signature"]

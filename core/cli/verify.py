@@ -5,8 +5,9 @@
                             key and intact, else 9
     verify REPORT.pdf       every PAdES signature (pyhanko, offline): signer, time,
                             intact, whole file covered, trusted; exit 0 or 9
-    verify CAL.json         the calibration's schema, checks and signature
-                            (exit 10 when it cannot be used)
+    verify CAL.json         the calibration's schema, checks and signature (exit 10
+                            when it cannot be used, or is a lab calibration not
+                            signed by a trusted key; a DEMO one is unsigned by design)
 
 Nothing is recomputed: `report --case` re-runs the comparison.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import CaseFileError
+from core.errors import CalibrationError, CaseFileError
 
 
 def register(commands) -> None:
@@ -72,4 +73,6 @@ def _verify_calibration(path: str) -> int:
     calibration = load_calibration(path, None)  # None: for whichever model it names
     print(f"calibration {calibration.data['name']}: {calibration.status}")
     print("Signature: " + calibration.signature.summary())
+    if not calibration.is_demo and not calibration.signature.verified:
+        raise CalibrationError(f"{path}: the lab calibration is not signed by a trusted key")
     return 0
