@@ -419,19 +419,8 @@ def _demo() -> dict:
     return json.loads(DEMO.read_text(encoding="utf-8"))
 
 
-def _cal_set(path: str, value):
-    def edit(data):
-        keys = path.split(".")
-        node = data
-        for key in keys[:-1]:
-            node = node[key]
-        node[keys[-1]] = value
-
-    return edit
-
-
 CALIBRATION_BREAKS = [
-    (f"{field} = {value!r}", _cal_set(field, value))
+    (f"{field} = {value!r}", _set(field, value))
     for field in [
         "name",
         "kind",
@@ -455,17 +444,17 @@ CALIBRATION_BREAKS = [
 ] + [
     (
         "reversed ELUB bounds",
-        _cal_set("elub", {"lower_log10": 2.0, "upper_log10": -2.0, "method": "x"}),
+        _set("elub", {"lower_log10": 2.0, "upper_log10": -2.0, "method": "x"}),
     ),
-    ("threshold -1.5", _cal_set("threshold.cosine", -1.5)),
-    ("threshold 2", _cal_set("threshold.cosine", 2.0)),
-    ("kind demo to lab", _cal_set("kind", "lab")),
+    ("threshold -1.5", _set("threshold.cosine", -1.5)),
+    ("threshold 2", _set("threshold.cosine", 2.0)),
+    ("kind demo to lab", _set("kind", "lab")),
     ("non-monotone curve", lambda d: d["curve"]["log10_lr"].reverse()),
     ("score above 1", lambda d: d["scores"]["genuine"].__setitem__(0, 7.0)),
-    ("unknown calibrator", _cal_set("calibrator.kind", "pickle")),
+    ("unknown calibrator", _set("calibrator.kind", "pickle")),
     ("empty genuine scores", lambda d: d["scores"].update(genuine=[])),
     ("edited scores", lambda d: d["scores"]["genuine"].__setitem__(0, -0.99)),
-    ("wrong model weights", _cal_set("model.weights_sha256", "f" * 64)),
+    ("wrong model weights", _set("model.weights_sha256", "f" * 64)),
 ]
 
 
@@ -580,20 +569,20 @@ def _copy_checkpoint(source: Path, target: Path, meta_edit=None, tensors=None) -
 
 
 META_BREAKS = [
-    ("width 4096", _cal_set("architecture.backbone.width", 4096)),
-    ("embedding 10^6", _cal_set("architecture.backbone.embedding_size", 1_000_000)),
-    ("rrfnet56 with input 112", _cal_set("architecture.backbone.input_size", 112)),
-    ("xcos with input 56", _cal_set("architecture.arch", "xcos")),
-    ("depth r999", _cal_set("architecture.backbone.depth", "r999")),
-    ("dropout 1.5", _cal_set("architecture.backbone.dropout", 1.5)),
-    ("width as text", _cal_set("architecture.backbone.width", "64")),
-    ("architecture null", _cal_set("architecture", None)),
-    ("backbone list", _cal_set("architecture.backbone", [1, 2])),
-    ("sha not hex", _cal_set("weights_sha256", "zz")),
-    ("weights file elsewhere", _cal_set("weights_file", "../x.safetensors")),
-    ("schema wrong", _cal_set("schema", "patchwise.checkpoint/9")),
-    ("arch unknown", _cal_set("architecture.arch", "resnet")),
-    ("training is text", _cal_set("training", "x")),
+    ("width 4096", _set("architecture.backbone.width", 4096)),
+    ("embedding 10^6", _set("architecture.backbone.embedding_size", 1_000_000)),
+    ("rrfnet56 with input 112", _set("architecture.backbone.input_size", 112)),
+    ("xcos with input 56", _set("architecture.arch", "xcos")),
+    ("depth r999", _set("architecture.backbone.depth", "r999")),
+    ("dropout 1.5", _set("architecture.backbone.dropout", 1.5)),
+    ("width as text", _set("architecture.backbone.width", "64")),
+    ("architecture null", _set("architecture", None)),
+    ("backbone list", _set("architecture.backbone", [1, 2])),
+    ("sha not hex", _set("weights_sha256", "zz")),
+    ("weights file elsewhere", _set("weights_file", "../x.safetensors")),
+    ("schema wrong", _set("schema", "patchwise.checkpoint/9")),
+    ("arch unknown", _set("architecture.arch", "resnet")),
+    ("training is text", _set("training", "x")),
 ]
 
 
@@ -637,9 +626,7 @@ def test_bad_weight_values_are_refused_before_the_network_is_built(
 def test_a_wrong_sha_is_refused_before_the_network_is_built(checkpoint, tmp_path, monkeypatch):
     import core.models.checkpoint as module
 
-    bad = _copy_checkpoint(
-        checkpoint, tmp_path / "bad", meta_edit=_cal_set("weights_sha256", "a" * 64)
-    )
+    bad = _copy_checkpoint(checkpoint, tmp_path / "bad", meta_edit=_set("weights_sha256", "a" * 64))
     monkeypatch.setattr(module, "build_network", lambda arch: pytest.fail("built"))
     with pytest.raises(ModelNotFoundError, match="SHA-256"):
         load_checkpoint(bad)
