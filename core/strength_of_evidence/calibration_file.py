@@ -21,6 +21,7 @@ import numpy as np
 from core import __version__
 from core.atomic_write import write_json_atomically
 from core.errors import CalibrationError
+from core.resource_paths import RESOURCES_DIR
 from core.strength_of_evidence.cscore import CScoreModel, fit_cscore
 from core.strength_of_evidence.lr_calibration import (
     CALIBRATOR_KINDS,
@@ -37,7 +38,7 @@ from core.verification_metrics import best_accuracy, verification_report
 SCHEMA = "patchwise.calibration/1"
 DEMO_LABEL = "DEMO — not for casework"
 DEMO_STATUS = "DEMO calibration — not for casework"
-CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "resources" / "calibration"
+CALIBRATION_DIR = RESOURCES_DIR / "calibration"
 CURVE_POINTS = 101
 REFIT_TOLERANCE = 1e-6
 

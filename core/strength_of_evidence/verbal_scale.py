@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import UsageError
+from core.resource_paths import RESOURCES_DIR
 
-DEFAULT_SCALE_PATH = (
-    Path(__file__).resolve().parents[2] / "resources" / "config" / "verbal_scale.json"
-)
+DEFAULT_SCALE_PATH = RESOURCES_DIR / "config" / "verbal_scale.json"
 SCHEMA = "patchwise.verbal_scale/1"
 
 

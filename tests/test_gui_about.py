@@ -1,0 +1,45 @@
+"""Help → About (pytest-qt, offscreen): version, model provenance and licences."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from core import __version__  # noqa: E402
+from core.models.weights import manifest  # noqa: E402
+from gui.about_dialog import LOADING, AboutDialog  # noqa: E402
+from gui.workers import JobRunner  # noqa: E402
+
+
+@pytest.fixture
+def about(qtbot):
+    runner = JobRunner()
+    dialog = AboutDialog(runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.notice_list.count() > 0, timeout=30_000)
+    yield dialog
+    runner.shutdown()
+
+
+def test_about_shows_version_models_and_licences(about):
+    tabs = [about.tabs.tabText(i) for i in range(about.tabs.count())]
+    assert tabs == ["Patchwise", "Models", "Third-party licences"]
+    assert __version__ in about.tabs.widget(0).toPlainText()
+    models = about.models_view.toPlainText()
+    assert LOADING not in models
+    for model_id, entry in manifest().items():
+        assert model_id in models and entry["sha256"] in models
+    items = [about.notice_list.item(i).text() for i in range(about.notice_list.count())]
+    assert any(item.startswith("torch 2.13.0") for item in items)
+    assert any(item.startswith("DejaVu fonts") for item in items)
+
+
+def test_selecting_a_component_shows_its_licence_text(about):
+    items = [about.notice_list.item(i).text() for i in range(about.notice_list.count())]
+    row = next(i for i, item in enumerate(items) if item.startswith("reportlab "))
+    about.notice_list.setCurrentRow(row)
+    text = about.notice_text.toPlainText()
+    assert text.startswith("reportlab 5.1.0 (python distribution)")
+    assert "ReportLab" in text and "Redistribution" in text
