@@ -6,23 +6,19 @@ distribution (its requirements, theirs, and so on; extras left out), read with
 importlib.metadata. Their licence texts are the licence, copying and notice files
 listed in each distribution's RECORD. The desktop bundle carries the same
 metadata folders (packaging/patchwise.spec), so this reads the same inside it.
-
-    python -m core.third_party_notices --out THIRD_PARTY_NOTICES.txt
+`main.py notices --out FILE` (core/cli/notices.py) writes them as one text file.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata as metadata
 import json
 import re
-import sys
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from core.atomic_write import write_bytes_atomically
 from core.resource_paths import RESOURCES_DIR
 
 APP_DISTRIBUTION = "patchwise"
@@ -162,17 +158,3 @@ def notices_text(notices: list[Notice]) -> str:
             heading = f"--- {file_name} ---\n" if file_name else ""
             parts.append(f"\n{heading}{text.rstrip()}\n")
     return "\n".join(parts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write Patchwise's third-party notices.")
-    parser.add_argument("--out", required=True, help="the text file to write")
-    args = parser.parse_args(argv)
-    notices = all_notices()
-    write_bytes_atomically(args.out, notices_text(notices).encode("utf-8"))
-    print(f"{len(notices)} notices written to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

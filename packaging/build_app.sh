@@ -21,7 +21,9 @@ fi
 start=$(date +%s)
 PYTHONPATH="$root" "$python" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$dist" --workpath "$work" packaging/patchwise.spec
-app="$dist/patchwise"
-[ -d "$dist/Patchwise.app" ] && app="$dist/Patchwise.app/Contents/Resources"
-PYTHONPATH="$root" "$python" -m core.third_party_notices --out "$app/THIRD_PARTY_NOTICES.txt"
+# The bundled executable writes the notices from the metadata it carries: this also
+# checks that the bundle starts and reads the metadata copied into it.
+notices="$dist/patchwise/THIRD_PARTY_NOTICES.txt"
+"$dist/patchwise/patchwise" notices --out "$notices"
+[ -d "$dist/Patchwise.app" ] && cp "$notices" "$dist/Patchwise.app/Contents/Resources/"
 echo "built $dist/patchwise in $(( $(date +%s) - start )) s, $(du -sh "$dist/patchwise" | cut -f1)"

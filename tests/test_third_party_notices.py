@@ -8,11 +8,11 @@ import json
 import pytest
 from packaging.utils import canonicalize_name
 
+from core.cli import main
 from core.resource_paths import RESOURCES_DIR
 from core.third_party_notices import (
     NO_TEXT,
     all_notices,
-    main,
     notices_text,
     runtime_distributions,
 )
@@ -65,7 +65,7 @@ def test_fonts_and_every_bundled_model_are_listed(by_name):
 
 def test_notices_file_names_every_component(notices, tmp_path, capsys):
     out = tmp_path / "THIRD_PARTY_NOTICES.txt"
-    assert main(["--out", str(out)]) == 0
+    assert main(["notices", "--out", str(out)]) == 0
     text = out.read_bytes().decode("utf-8")  # byte for byte: some licences have CRLF
     assert text == notices_text(notices)
     for notice in notices:

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "core.cli.calibrate",
     "core.cli.validate",
     "core.cli.gui",
+    "core.cli.notices",
 )
 
 

@@ -12,6 +12,6 @@ $py = ".venv\Scripts\python.exe"
 & $py -c "import sys, torch; sys.exit(0 if torch.version.cuda is None else 'CUDA torch in the build venv')"
 $env:PYTHONPATH = (Get-Location).Path
 & $py -m PyInstaller --noconfirm --clean packaging\patchwise.spec
-& $py -m core.third_party_notices --out dist\patchwise\THIRD_PARTY_NOTICES.txt
+& dist\patchwise\patchwise.exe notices --out dist\patchwise\THIRD_PARTY_NOTICES.txt
 $version = & $py -c "from core import __version__; print(__version__)"
 iscc "/DAppVersion=$version" packaging\windows\patchwise.iss
