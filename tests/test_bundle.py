@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.case.environment import git_commit
 from core.cli import main as cli_main
 from core.third_party_notices import all_notices, notices_text
 
@@ -130,4 +131,6 @@ def test_bundled_report_writes_a_pdf_with_the_score(bundle, demo_pair, tmp_path)
     text = " ".join(page.get_textpage().get_text_range() for page in pdf)
     assert len(pdf) >= 3
     assert "Łukasz Żółć" in text and "UNCALIBRATED" in text.upper()
+    commit = git_commit(REPO)  # recorded at build time: the bundle has no git
+    assert commit is None or commit[:12] in text
     assert (tmp_path / "case.pwcase").stat().st_size > 0
