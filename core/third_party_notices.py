@@ -71,20 +71,26 @@ def declared_licence(dist: metadata.Distribution) -> str:
     return ", ".join(classifiers) or "not declared in its metadata"
 
 
-def licence_texts(dist: metadata.Distribution) -> tuple[tuple[str, str], ...]:
-    """The licence, copying and notice files the distribution installed (not source files)."""
-    texts = []
+def licence_files(dist: metadata.Distribution) -> list[metadata.PackagePath]:
+    """The licence, copying and notice files the distribution installed: in its metadata
+    folder, or at the top of its package (onnxruntime keeps them there); no source files."""
+    found = []
     for file in dist.files or []:
         if not LICENCE_FILE.match(file.name) or file.suffix == ".py":
             continue
-        in_metadata = file.parts[0].endswith(".dist-info")
-        if not in_metadata and len(file.parts) > 2:
-            continue  # deep inside a package: a vendored test fixture, not the notice
+        if file.parts[0].endswith(".dist-info") or len(file.parts) <= 2:
+            found.append(file)
+    return found
+
+
+def licence_texts(dist: metadata.Distribution) -> tuple[tuple[str, str], ...]:
+    texts = []
+    for file in licence_files(dist):
         try:
             data = dist.locate_file(file).read_bytes()
-            texts.append((str(file), data.decode("utf-8", errors="replace")))
         except OSError:
-            continue  # listed in RECORD but not installed (or not bundled)
+            continue  # listed in RECORD but not installed
+        texts.append((str(file), data.decode("utf-8", errors="replace")))
     return tuple(texts)
 
 

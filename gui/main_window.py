@@ -655,14 +655,9 @@ class MainWindow(QMainWindow):
         self._details = dialog
 
     def _about(self) -> None:
-        from core import __version__
+        from gui.about_dialog import AboutDialog
 
-        QMessageBox.about(
-            self,
-            "About Patchwise",
-            f"Patchwise {__version__}: forensic face comparison with exactly decomposed "
-            "similarity scores. Runs offline.",
-        )
+        AboutDialog(self.runner, self).open()
 
     # -- cases and reports ----------------------------------------------------------------
     # Dialogs go through ask_* / show_* methods so that tests can replace them.

@@ -102,7 +102,7 @@ def test_bundled_compare_matches_source(bundle, demo_pair, tmp_path):
     bundled = json.loads((tmp_path / "bundle.json").read_text(encoding="utf-8"))
     assert cli_main(["compare", *demo_pair, "--json", str(tmp_path / "source.json")]) == 0
     source = json.loads((tmp_path / "source.json").read_text(encoding="utf-8"))
-    assert bundled["model"]["sha256"] == source["model"]["sha256"]
+    assert bundled["model"]["weights_sha256"] == source["model"]["weights_sha256"]
     assert bundled["score"]["cosine"] == pytest.approx(source["score"]["cosine"], abs=1e-5)
     assert bundled["decomposition"]["residual"] <= 1e-5
     assert bundled["evidence"]["decision"] == source["evidence"]["decision"] == "same"
