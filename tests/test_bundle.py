@@ -92,7 +92,8 @@ def test_bundle_holds_resources_and_notices_but_no_tests_tk_or_cuda(bundle):
     files = [p.relative_to(bundle).as_posix() for p in bundle.rglob("*")]
     assert not [f for f in files if "cuda" in f.lower() or "cudnn" in f.lower()]
     assert not [f for f in files if "_tkinter" in f or "libtk" in f]
-    assert not [f for f in files if f.startswith("_internal/tests/")]
+    assert not [f for f in files if f.startswith(("_internal/tests/", "_internal/torch/test/"))]
+    assert (internal / "torch" / "bin" / "torch_shm_manager").is_file()  # import torch needs it
 
 
 def test_bundled_compare_matches_source(bundle, demo_pair, tmp_path):
