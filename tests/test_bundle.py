@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core import __version__
 from core.case.environment import git_commit
 from core.cli import main as cli_main
 from core.third_party_notices import all_notices, notices_text
@@ -53,6 +54,17 @@ def bundle(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def demo_pair(faces_dir) -> tuple[str, str]:
     return tuple(str(faces_dir / name) for name in DEMO_PAIR)
+
+
+def build_info(bundle: Path) -> dict:
+    return json.loads((bundle / "_internal" / "build_info.json").read_text(encoding="utf-8"))
+
+
+def test_bundle_records_the_commit_it_was_built_from(bundle):
+    info = build_info(bundle)
+    assert info["app_version"] == __version__
+    if not os.environ.get("PATCHWISE_BUNDLE_DIR"):  # built just now, from this checkout
+        assert info["git_commit"] == git_commit(REPO)
 
 
 def run_bundled(bundle: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -126,6 +138,6 @@ def test_bundled_report_writes_a_pdf_with_the_score(bundle, demo_pair, tmp_path)
     text = " ".join(page.get_textpage().get_text_range() for page in pdf)
     assert len(pdf) >= 3
     assert "Łukasz Żółć" in text and "UNCALIBRATED" in text.upper()
-    commit = git_commit(REPO)  # recorded at build time: the bundle has no git
+    commit = build_info(bundle)["git_commit"]  # the bundle has no git: recorded at build
     assert commit is None or commit[:12] in text
     assert (tmp_path / "case.pwcase").stat().st_size > 0
