@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,11 @@ from core.third_party_notices import all_notices, notices_text
 REPO = Path(__file__).resolve().parents[1]
 DEMO_PAIR = ("identities/obama/obama_1.jpg", "identities/obama/obama_2.jpg")
 RUN_TIMEOUT_S = 600
+# The shared libraries of a CUDA build of torch (or of NVIDIA's pip packages).
+CUDA_LIBRARY = re.compile(
+    r"(^|/)(nvidia/|lib(cudart|cublas|cudnn|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvJitLink"
+    r"|torch_cuda|c10_cuda)[^/]*\.so)"
+)
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +102,7 @@ def test_bundle_holds_resources_and_notices_but_no_tests_tk_or_cuda(bundle):
     notices = (bundle / "THIRD_PARTY_NOTICES.txt").read_bytes().decode("utf-8")
     assert notices == notices_text(all_notices())
     files = [p.relative_to(bundle).as_posix() for p in bundle.rglob("*")]
-    assert not [f for f in files if "cuda" in f.lower() or "cudnn" in f.lower()]
+    assert not [f for f in files if CUDA_LIBRARY.search(f)]
     assert not [f for f in files if "_tkinter" in f or "libtk" in f]
     assert not [f for f in files if f.startswith(("_internal/tests/", "_internal/torch/test/"))]
     assert (internal / "torch" / "bin" / "torch_shm_manager").is_file()  # import torch needs it
