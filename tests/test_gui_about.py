@@ -45,18 +45,11 @@ def test_selecting_a_component_shows_its_licence_text(about):
     assert "ReportLab" in text and "Redistribution" in text
 
 
-def test_help_about_opens_the_dialog_from_the_window(qtbot, engine, tmp_path):
-    from PySide6.QtCore import QSettings
-
-    from gui.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(engine, settings, model_id="mobileface", ask_before_discard=False)
-    qtbot.addWidget(window)
+def test_help_about_opens_the_dialog_from_the_window(qtbot, make_window):
+    window = make_window()
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     about = next(a for a in help_menu.actions() if a.text() == "About Patchwise")
     about.trigger()
     dialog = window.findChild(AboutDialog)
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.notice_list.count() > 0, timeout=30_000)
-    window.runner.shutdown()
