@@ -38,7 +38,16 @@ class Notice:
 
 
 def runtime_distributions(root: str = APP_DISTRIBUTION) -> list[metadata.Distribution]:
-    """The installed distributions `root` needs at run time, itself excluded, sorted by name."""
+    """The installed distributions `root` needs at run time, itself excluded, sorted by name.
+
+    Raises LookupError when `root` itself is not installed (its requirements are unknown)."""
+    try:
+        metadata.distribution(root)
+    except metadata.PackageNotFoundError as exc:
+        raise LookupError(
+            f"{root} is not installed as a distribution (run packaging/bootstrap.sh), "
+            "so its dependencies cannot be listed"
+        ) from exc
     found: dict[str, metadata.Distribution] = {}
     pending = [root]
     while pending:

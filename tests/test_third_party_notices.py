@@ -38,6 +38,11 @@ def test_closure_holds_direct_and_transitive_runtime_dependencies_only():
     assert not {"pytest", "pytest-qt", "ruff", "pypdfium2"} & names
 
 
+def test_an_uninstalled_root_is_an_error_not_an_empty_list():
+    with pytest.raises(LookupError, match="not installed"):
+        runtime_distributions("no-such-distribution-xyz")
+
+
 def test_licence_texts_are_the_shipped_files(by_name):
     numpy = by_name["numpy"]
     assert numpy.licence.startswith("BSD-3-Clause")
