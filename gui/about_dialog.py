@@ -30,6 +30,7 @@ from core.resource_paths import RESOURCES_DIR, is_frozen
 from core.third_party_notices import NO_TEXT, Notice, all_notices
 
 LOADING = "Reading the model manifest and licence files…"
+SHOWN_LICENCE_KEYS = ("spdx", "wheel_metadata", "file")  # in the "Licence" row, or a path
 
 
 def summary_html() -> str:
@@ -72,7 +73,7 @@ def models_html(entries: dict) -> str:
             ("Origin", entry.get("origin", "")),
             ("Source", source_text),
             ("Licence", licence.get("spdx") or licence.get("wheel_metadata", "")),
-            *((key, value) for key, value in licence.items() if key not in ("spdx", "file")),
+            *((key, value) for key, value in licence.items() if key not in SHOWN_LICENCE_KEYS),
             ("Notes", entry.get("notes", "")),
         ]
         table = "".join(
