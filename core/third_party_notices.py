@@ -68,16 +68,19 @@ def runtime_distributions(root: str = APP_DISTRIBUTION) -> list[metadata.Distrib
 
 
 def declared_licence(dist: metadata.Distribution) -> str:
-    """The SPDX expression, else the first line of the License field, else the classifiers."""
+    """The SPDX expression, else a one-line License field, else the licence classifiers,
+    else the first line with words of a License field that holds a whole text."""
     meta = dist.metadata
-    expression = meta.get("License-Expression")
-    if expression:
-        return expression
-    field = (meta.get("License") or "").strip()
-    if field:
-        return field.splitlines()[0]
+    if meta.get("License-Expression"):
+        return meta["License-Expression"]
+    lines = [line.strip() for line in (meta.get("License") or "").splitlines()]
+    lines = [line for line in lines if any(c.isalpha() for c in line)]
+    if len(lines) == 1:
+        return lines[0]
     classifiers = [c.split(" :: ")[-1] for c in meta.get_all("Classifier") or [] if "License" in c]
-    return ", ".join(classifiers) or "not declared in its metadata"
+    if classifiers:
+        return ", ".join(classifiers)
+    return lines[0] if lines else "not declared in its metadata"
 
 
 def licence_files(dist: metadata.Distribution) -> list[metadata.PackagePath]:
