@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
+from core.case.environment import bundled_git_commit
 from core.models.weights import manifest
 from core.resource_paths import RESOURCES_DIR, is_frozen
 from core.third_party_notices import NO_TEXT, Notice, all_notices
@@ -35,7 +36,10 @@ SHOWN_LICENCE_KEYS = ("spdx", "wheel_metadata", "file")  # in the "Licence" row,
 
 def summary_html() -> str:
     """Version, build and runtime facts for the first tab."""
-    build = "desktop bundle" if is_frozen() else "run from source"
+    if is_frozen():
+        build = f"desktop bundle built from commit {bundled_git_commit() or 'unknown'}"
+    else:
+        build = "run from source"
     rows = [
         ("Version", __version__),
         ("Build", f"{build}; resources in {RESOURCES_DIR}"),

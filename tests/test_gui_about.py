@@ -53,3 +53,16 @@ def test_help_about_opens_the_dialog_from_the_window(qtbot, make_window):
     dialog = window.findChild(AboutDialog)
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.notice_list.count() > 0, timeout=30_000)
+
+
+def test_the_bundle_names_the_commit_it_was_built_from(tmp_path, monkeypatch):
+    import json
+    import sys
+
+    from gui.about_dialog import summary_html
+
+    assert "run from source" in summary_html()
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    (tmp_path / "build_info.json").write_text(json.dumps({"git_commit": "c4eb02f7fc2f"}))
+    assert "desktop bundle built from commit c4eb02f7fc2f" in summary_html()
