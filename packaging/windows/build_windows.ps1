@@ -3,15 +3,24 @@
 #   powershell -ExecutionPolicy Bypass -File packaging\windows\build_windows.ps1
 # Written for Windows but built and tested only on Linux so far.
 $ErrorActionPreference = "Stop"
-if (-not (Test-Path .venv\Scripts\python.exe)) { py -3.11 -m venv .venv }
+
+# Run a program and stop at its first failure (PowerShell does not for native programs).
+function Invoke-Step {
+    param([string]$Program, [string[]]$Arguments)
+    & $Program @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$Program $Arguments failed with exit code $LASTEXITCODE" }
+}
+
+if (-not (Test-Path .venv\Scripts\python.exe)) { Invoke-Step py @("-3.11", "-m", "venv", ".venv") }
 $py = ".venv\Scripts\python.exe"
+$pip = @("-m", "pip", "install", "--disable-pip-version-check")
 # torch first and pinned: PyPI's Windows wheel of torch is the CPU build.
-& $py -m pip install --disable-pip-version-check "torch==2.13.0"
-& $py -m pip install --disable-pip-version-check -e .
-& $py -m pip install --disable-pip-version-check -r packaging\requirements-build.txt
-& $py -c "import sys, torch; sys.exit(0 if torch.version.cuda is None else 'CUDA torch in the build venv')"
+Invoke-Step $py ($pip + @("torch==2.13.0"))
+Invoke-Step $py ($pip + @("-e", "."))
+Invoke-Step $py ($pip + @("-r", "packaging\requirements-build.txt"))
+Invoke-Step $py @("-c", "import sys, torch; sys.exit(0 if torch.version.cuda is None else 'CUDA torch in the build venv')")
 $env:PYTHONPATH = (Get-Location).Path
-& $py -m PyInstaller --noconfirm --clean packaging\patchwise.spec
-& dist\patchwise\patchwise.exe notices --out dist\patchwise\THIRD_PARTY_NOTICES.txt
+Invoke-Step $py @("-m", "PyInstaller", "--noconfirm", "--clean", "packaging\patchwise.spec")
+Invoke-Step "dist\patchwise\patchwise.exe" @("notices", "--out", "dist\patchwise\THIRD_PARTY_NOTICES.txt")
 $version = & $py -c "from core import __version__; print(__version__)"
-iscc "/DAppVersion=$version" packaging\windows\patchwise.iss
+Invoke-Step iscc @("/DAppVersion=$version", "packaging\windows\patchwise.iss")
