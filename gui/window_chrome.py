@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QWidget,
@@ -75,15 +74,11 @@ def show_provenance(box: QComboBox, described: dict) -> None:
             box.setItemData(row, provenance_text(info), Qt.ItemDataRole.ToolTipRole)
 
 
-def show_about(parent) -> None:
-    from core import __version__
+def show_about(window) -> None:
+    """Help → About: version, model provenance and third-party licences."""
+    from gui.about_dialog import AboutDialog
 
-    QMessageBox.about(
-        parent,
-        "About Patchwise",
-        f"Patchwise {__version__}: forensic face comparison with exactly decomposed "
-        "similarity scores. Runs offline.",
-    )
+    AboutDialog(window.runner, window).open()
 
 
 def detector_tooltip(engine) -> str:

@@ -1,11 +1,14 @@
 """The software and machine that computed a result, for a case's provenance.
 
 The git commit is read with `git rev-parse HEAD` in the source folder; an
-installed copy has no repository (or no git), and then the commit is None.
+installed copy has no repository (or no git), and then the commit is None. The
+desktop bundle records the commit it was built from in build_info.json
+(packaging/patchwise.spec) and reports that one.
 """
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 import sys
@@ -15,12 +18,15 @@ import numpy as np
 import torch
 
 from core import __version__
+from core.resource_paths import application_root, is_frozen
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def git_commit(root: Path = _SOURCE_ROOT) -> str | None:
     """The commit of the source tree (with "+dirty" if it has local changes), or None."""
+    if is_frozen():
+        return bundled_git_commit()
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
@@ -39,6 +45,15 @@ def git_commit(root: Path = _SOURCE_ROOT) -> str | None:
     commit = head.stdout.strip()
     dirty = status.returncode == 0 and bool(status.stdout.strip())
     return f"{commit}+dirty" if dirty else commit
+
+
+def bundled_git_commit() -> str | None:
+    """The commit the desktop bundle was built from, or None if it was not recorded."""
+    try:
+        info = json.loads((application_root() / "build_info.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info.get("git_commit")
 
 
 def software_environment(device: str) -> dict:

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "core.cli.verify",
     "core.cli.keys",
     "core.cli.gui",
+    "core.cli.notices",
 )
 
 

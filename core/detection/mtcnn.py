@@ -53,9 +53,9 @@ from torch.nn import functional as F
 from core.detection.detected_face import DetectedFace, sort_by_size
 from core.errors import DetectorUnavailableError, PatchwiseError
 from core.file_hash import sha256_bytes
+from core.resource_paths import RESOURCES_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_WEIGHTS = REPO_ROOT / "resources" / "models" / "mtcnn.safetensors"
+DEFAULT_WEIGHTS = RESOURCES_DIR / "models" / "mtcnn.safetensors"
 
 
 # ---------------------------------------------------------------------------

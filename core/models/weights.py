@@ -8,8 +8,9 @@ from pathlib import Path
 
 from core.errors import ModelNotFoundError
 from core.file_hash import sha256_file
+from core.resource_paths import RESOURCES_DIR
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
+MODELS_DIR = RESOURCES_DIR / "models"
 MANIFEST = MODELS_DIR / "manifest.json"
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-FONTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
+from core.resource_paths import RESOURCES_DIR
+
+FONTS_DIR = RESOURCES_DIR / "fonts"
 FONT_FILES = {
     "DejaVuSans": "DejaVuSans.ttf",
     "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",

@@ -21,6 +21,7 @@ import numpy as np
 from core import __version__
 from core.atomic_write import write_json_atomically
 from core.errors import CalibrationError
+from core.resource_paths import RESOURCES_DIR
 from core.safe_read import read_regular_file
 from core.schemas.calibration import CalibrationFileModel
 from core.schemas.common import validated
@@ -43,7 +44,7 @@ from core.verification_metrics import best_accuracy, verification_report
 SCHEMA = "patchwise.calibration/1"
 DEMO_LABEL = "DEMO — not for casework"
 DEMO_STATUS = "DEMO calibration — not for casework"
-CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "resources" / "calibration"
+CALIBRATION_DIR = RESOURCES_DIR / "calibration"
 CURVE_POINTS = 101
 REFIT_TOLERANCE = 1e-6
 MAX_CALIBRATION_BYTES = 256 << 20  # 2 million scores as JSON text is about 40 MB

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
+from core.resource_paths import RESOURCES_DIR
 from core.strength_of_evidence.calibration_file import (
     Calibration,
     default_calibration_path,
@@ -34,9 +34,7 @@ __all__ = [
 SCHEMA = "patchwise.evidence/1"
 UNCALIBRATED = "uncalibrated"
 MAX_LOG10 = 300  # beyond this 10**x overflows a float; the LR is then reported as None
-THRESHOLDS_PATH = (
-    Path(__file__).resolve().parents[2] / "resources" / "config" / "default_thresholds.json"
-)
+THRESHOLDS_PATH = RESOURCES_DIR / "config" / "default_thresholds.json"
 
 
 def default_threshold(model_id: str) -> dict | None:

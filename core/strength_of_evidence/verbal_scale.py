@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import UsageError
+from core.resource_paths import RESOURCES_DIR
 from core.safe_read import read_regular_file
 from core.schemas.common import validated
 from core.schemas.verbal_scale import VerbalScaleModel
 from core.strict_json import parse_json
 
-DEFAULT_SCALE_PATH = (
-    Path(__file__).resolve().parents[2] / "resources" / "config" / "verbal_scale.json"
-)
+DEFAULT_SCALE_PATH = RESOURCES_DIR / "config" / "verbal_scale.json"
 SCHEMA = "patchwise.verbal_scale/1"
 MAX_SCALE_BYTES = 1 << 20
 
