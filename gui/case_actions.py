@@ -17,7 +17,9 @@ from core.errors import PatchwiseError
 from core.workbench import jobs
 from gui.case_details_dialog import CaseDetailsDialog
 from gui.error_log import report_unexpected
+from gui.explainer_panel import NONE as NO_MAP
 
+LOADING_CHANNELS = ("prepare-q", "prepare-k", "compare")
 CASE_FILTER = f"Patchwise case (*{CASE_SUFFIX});;All files (*)"
 PDF_FILTER = "PDF report (*.pdf);;All files (*)"
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
@@ -80,11 +82,15 @@ class CaseActions:
     def new_case(self) -> bool:
         if not self.may_discard():
             return False
-        self.runner.cancel("explain")
-        self.cancel_comparison()
+        for channel in ("explain", "gallery", *LOADING_CHANNELS):
+            self.runner.cancel(channel)
         self.state.new_case()
         for pane in self.panes.values():
-            pane.clear_photo()
+            pane.reset()
+        self.maps.choose(NO_MAP)
+        self.maps.set_busy(None)
+        self.case_banner.hide()
+        self.statusBar().clearMessage()
         return True
 
     def open_case_dialog(self) -> bool:
@@ -118,7 +124,7 @@ class CaseActions:
         self._refresh_gallery()
         for side, (name, data) in opened.originals().items():
             self.load_photo(side, name, data)
-        self.statusBar().showMessage(f"Opened case {opened.case.case_id}: {verification.summary()}")
+        self.case_banner.show_text(f"Opened case {opened.case.case_id}: {verification.summary()}")
         return True
 
     def save_case(self) -> bool:

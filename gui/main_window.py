@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -29,7 +30,7 @@ from core.workbench import jobs
 from core.workbench.session import Session
 from core.workbench.state import SIDES, Event
 from gui import window_chrome as chrome
-from gui.case_actions import CANCEL, DISCARD, SAVE, CaseActions
+from gui.case_actions import CANCEL, DISCARD, LOADING_CHANNELS, SAVE, CaseActions
 from gui.colormaps import DEFAULT_DIVERGING, DIVERGING
 from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
@@ -46,7 +47,6 @@ from gui.workers import JobRunner
 __all__ = ["CANCEL", "DISCARD", "SAVE", "MainWindow"]
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files (*)"
-LOADING_CHANNELS = ("prepare-q", "prepare-k", "compare")
 
 
 class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWindow):
@@ -95,6 +95,9 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
             "background: #fde2e1; color: #7a1010; padding: 4px; border: 1px solid #e0a0a0;"
         )
         self.error_banner.setVisible(False)
+        self.case_banner = chrome.DismissableBanner(
+            "background: #e4eefb; color: #0d2a52; border: 1px solid #a8c0e0;"
+        )
         self._overlay_opacity = 0.55
         self._cmap = str(settings.value("colormap", DEFAULT_DIVERGING))
         if self._cmap not in DIVERGING:
@@ -106,6 +109,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.status = chrome.StatusWidgets(self.statusBar(), engine, self.cancel_comparison)
         self.model_label, self.report_bar = self.status.model_label, self.status.report_bar
         self._connect()
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.state.clear_selection)
         self.maps.colormap.setCurrentText(self._cmap)
         self.grid.set_colormap(self._cmap)
         self._update_evidence()
@@ -147,6 +151,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         layout = QVBoxLayout(root)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.error_banner)
+        layout.addWidget(self.case_banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(root)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsPolygonItem,
@@ -26,6 +26,7 @@ from gui.signed_colour_bar import SignedColourBar
 CHOSEN = QColor(255, 210, 0)
 OTHER = QColor(0, 200, 255)
 PATCH = QColor(255, 40, 200)
+DROP_HINT = "Drop a photo here, or use File → Open."
 
 
 def _pen(color: QColor, width: float) -> QPen:
@@ -59,7 +60,7 @@ class PhotoPane(QWidget):
         self._aligned = None
 
         self.title = QLabel(f"<b>{SIDE_TITLES[side]}</b>")
-        self.info = QLabel("Drop a photo here, or use File → Open.")
+        self.info = QLabel(DROP_HINT)
         self.info.setWordWrap(True)
         self.photo_widget = pg.GraphicsLayoutWidget()
         self.photo_view, self.photo_image = _image_view(self.photo_widget)
@@ -144,6 +145,12 @@ class PhotoPane(QWidget):
         self.show_photo(None, 0)
         self.show_aligned(None)
 
+    def reset(self) -> None:
+        """Empty, as a new window shows it."""
+        self.clear_photo()
+        self.info.setText(DROP_HINT)
+        self.info.setToolTip("")
+
     def show_aligned(self, aligned) -> None:
         self._aligned = aligned
         self.show_overlay(None)
@@ -216,8 +223,3 @@ class PhotoPane(QWidget):
         if urls:
             event.acceptProposedAction()
             self.fileDropped.emit(self.side, urls[0].toLocalFile())
-
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if event.key() == Qt.Key.Key_Escape:
-            self.clear_patch()
-        super().keyPressEvent(event)

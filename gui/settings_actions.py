@@ -64,11 +64,20 @@ class SettingsActions:
         self._update_evidence()
 
     def _calibration(self):
-        """The chosen calibration for the current model; errors go to the banner."""
+        """The chosen calibration for the current model, or None.
+
+        A lab file that cannot be used with this model is not left shown as
+        chosen: the choice falls back to uncalibrated, and the banner says why.
+        """
         try:
             return self.session.calibration()
         except PatchwiseError as exc:
-            self.state.set_error(str(exc))
+            self.state.set_error(f"Calibration not used (the gauge is uncalibrated): {exc}")
+            if self.session.calibration_choice not in (NONE, DEMO):
+                with self.state.undo.replay():
+                    self.session.choose_calibration(NONE)
+                chrome.show_calibration(self.calibration_box, NONE)
+                self.settings.setValue("calibration", NONE)
             return None
 
     def _update_evidence(self) -> None:

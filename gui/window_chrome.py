@@ -127,3 +127,25 @@ class StatusWidgets:
     def show_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
+
+
+class DismissableBanner(QWidget):
+    """A message that stays until the examiner dismisses it (e.g. an opened case's integrity)."""
+
+    def __init__(self, style: str):
+        super().__init__()
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(dismiss)
+        self.setStyleSheet(style)
+        self.setVisible(False)
+
+    def show_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.setVisible(True)

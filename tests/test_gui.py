@@ -74,6 +74,9 @@ def test_clicking_a_grid_cell_selects_the_patches_on_both_faces_and_photos(
     window.grid.top_list.itemClicked.emit(window.grid.top_list.item(1))
     top = comparison.decomposition.top_pairs(1)[0][0]
     assert (window.state.selection.i, window.state.selection.j) == (top["i"], top["j"])
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # hides every outline, on Q and on K
+    assert window.state.selection is None
+    assert not any(pane.aligned_patch.isVisible() for pane in window.panes.values())
 
 
 def test_clicking_a_point_on_a_face_selects_the_patch_under_it(qtbot, window, genuine_small):
@@ -112,6 +115,7 @@ def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
     assert not window.runner.is_busy("explain")
     assert window.panes["q"].overlay.image is None  # no map from the cancelled run
     assert not window.maps.progress.isVisible()
+    assert window.maps.current == NONE and "Computing" not in window.maps.info.text()
 
     with qtbot.waitSignal(window.explained, timeout=WAIT_MS):
         window.maps.choose("Grad-CAM")

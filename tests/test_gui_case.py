@@ -14,7 +14,10 @@ from conftest import load_pair  # noqa: E402
 
 from core.case import open_case  # noqa: E402
 from gui import main_window  # noqa: E402
+from gui.explainer_panel import MARGINALS  # noqa: E402
+from gui.explainer_panel import NONE as NO_MAP  # noqa: E402
 from gui.main_window import CANCEL, DISCARD  # noqa: E402
+from gui.photo_pane import DROP_HINT  # noqa: E402
 
 
 def test_save_then_open_in_a_fresh_window_reproduces_the_comparison(
@@ -45,6 +48,8 @@ def test_save_then_open_in_a_fresh_window_reproduces_the_comparison(
     assert comparison.a.prepared.evidence.sha256 == case.input("A").sha256
     assert fresh.state.paths["q"] == case.input("A").name
     assert not fresh.state.dirty
+    qtbot.wait(1200)  # the integrity summary stays until dismissed, whatever the status bar says
+    assert fresh.case_banner.isVisibleTo(fresh) and "integrity" in fresh.case_banner.label.text()
     # Saving the unchanged case again keeps its id and appends to its audit log.
     assert fresh.save_case()
     again, _, verification = open_case(saved)
@@ -162,9 +167,13 @@ def test_unsaved_work_asks_before_new_case_and_cancel_keeps_it(
     assert win.state.comparison is None and win.state.case is None and not win.state.dirty
 
     load_pair(qtbot, win, *genuine_small)
+    win.maps.choose(MARGINALS)
     win.ask_discard = lambda: DISCARD
     assert win.new_case()
     assert win.state.comparison is None and win.state.paths == {"q": None, "k": None}
+    # Every view is reset: captions, the map toggle and its text, the status bar.
+    assert all(pane.info.text() == DROP_HINT for pane in win.panes.values())
+    assert win.maps.current == NO_MAP and win.statusBar().currentMessage() == ""
 
 
 def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():

@@ -262,6 +262,7 @@ class WorkbenchState:
         self._restoring = False
         self._pending_face.clear()
         self.undo.clear()
+        self.set_error(None)
         for side in SIDES:
             self.paths[side] = self.sources[side] = self.prepared[side] = None
             self.face_index[side] = 0
@@ -302,6 +303,12 @@ class WorkbenchState:
         self.selection = Selection(int(i), int(j), focus)
         self._emit(Event.SELECTION)
         return True
+
+    def clear_selection(self) -> None:
+        """No selected cell: every outline and painted row disappears (Escape)."""
+        if self.selection is not None:
+            self.selection = None
+            self._emit(Event.SELECTION)
 
     def move_selection(self, di: int, dj: int) -> bool:
         """Arrow keys: move the selected cell by (di rows, dj columns), clamped to the grid."""
