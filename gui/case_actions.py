@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core.case.case_file import CASE_SUFFIX
@@ -99,10 +100,42 @@ class CaseActions:
         path = self.ask_open_path("Open a case", CASE_FILTER)
         return bool(path) and self.open_case(path)
 
+    def in_worker(self, channel: str, job):
+        """Run `job` in a worker and wait for it while the GUI keeps handling events.
+
+        Returns the job's result; a failure raises PatchwiseError with its message
+        (unexpected ones are logged first). The window's own file I/O goes through
+        here, so the GUI thread is never blocked by a disk or a large photo.
+        """
+        loop, outcome = QEventLoop(), {}
+
+        def done(result):
+            outcome["result"] = result
+            loop.quit()
+
+        def failed(message, expected):
+            if not expected:
+                report_unexpected(self, message)
+                message = "An unexpected error occurred (see the log file named in the dialog)."
+            outcome["error"] = message
+            loop.quit()
+
+        stopped = lambda stopped_channel: stopped_channel == channel and loop.quit()  # noqa: E731
+        self.runner.stopped.connect(stopped)
+        self.runner.start(channel, job, on_done=done, on_error=failed)
+        if self.runner.is_busy(channel):
+            loop.exec()
+        self.runner.stopped.disconnect(stopped)
+        if "error" in outcome or "result" not in outcome:
+            raise PatchwiseError(outcome.get("error", "cancelled"))
+        return outcome["result"]
+
     def open_case(self, path: str) -> bool:
         """Verify a .pwcase, load its stored originals and recompute its comparison."""
         try:
-            opened = self.session.read(path)
+            opened = self.in_worker(
+                "case-file", lambda progress, cancelled: self.session.read(path)
+            )
         except PatchwiseError as exc:
             self.show_error("Cannot open the case", str(exc))
             return False
@@ -149,10 +182,12 @@ class CaseActions:
         if not self._has_comparison("save a case") or self.runner.is_busy("report"):
             return False
         try:
-            case = self.session.save(path)
+            case, job = self.session.save_job(path)
+            self.in_worker("case-file", job)
         except (PatchwiseError, OSError) as exc:
             self.show_error("Cannot save the case", str(exc))
             return False
+        self.state.mark_saved(case, path)
         self.settings.setValue("last_case_folder", str(Path(path).parent))
         self.statusBar().showMessage(f"Case {case.case_id} saved to {path}.", 10000)
         return True

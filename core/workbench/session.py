@@ -46,6 +46,14 @@ class OpenedCase:
         }
 
 
+def read_originals(sources: dict) -> dict[str, bytes]:
+    """Role -> bytes for the sides' sources (a case's stored bytes, or a path to read)."""
+    return {
+        role: source if isinstance(source, bytes) else Path(source).read_bytes()
+        for role, source in ((role, sources[side]) for side, role in zip(SIDES, ROLES, strict=True))
+    }
+
+
 class Session:
     """One examiner's workbench session over one engine."""
 
@@ -114,16 +122,30 @@ class Session:
 
     def originals(self) -> dict[str, bytes]:
         """The compared photos' bytes: a case's stored originals, or the files on disk."""
-        originals = {}
-        for side, role in zip(SIDES, ROLES, strict=True):
-            source = self.state.sources[side]
-            originals[role] = source if isinstance(source, bytes) else Path(source).read_bytes()
-        return originals
+        return read_originals(dict(self.state.sources))
+
+    def save_job(self, path: str):
+        """(the case brought up to date, a worker job that writes it to `path`).
+
+        The case is updated here, on the caller's thread; the job reads the
+        photos and writes the file (call mark_saved when it has finished).
+        """
+        case, _ = self.current_case()
+        sources, calibration = dict(self.state.sources), self.calibration()
+
+        def job(progress, cancelled):
+            try:
+                save_case(case, path, case_files(case, read_originals(sources), calibration))
+            except OSError as exc:
+                raise CaseFileError(f"cannot write the case to {path}: {exc}") from None
+            return path
+
+        return case, job
 
     def save(self, path: str) -> Case:
-        """Bring the case up to date and write it atomically to `path`."""
-        case, _ = self.current_case()
-        save_case(case, path, case_files(case, self.originals(), self.calibration()))
+        """Bring the case up to date and write it atomically to `path` (all on this thread)."""
+        case, job = self.save_job(path)
+        job(lambda *_: None, lambda: False)
         self.state.mark_saved(case, path)
         return case
 
