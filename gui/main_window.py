@@ -108,6 +108,8 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.undo_action, self.redo_action = self.case_actions["undo"], self.case_actions["redo"]
         self.status = chrome.StatusWidgets(self.statusBar(), engine, self.cancel_comparison)
         self.model_label, self.report_bar = self.status.model_label, self.status.report_bar
+        # In the status bar, not above the views: showing it must not re-lay out the window.
+        self.statusBar().insertPermanentWidget(0, self.case_banner, 1)
         self._connect()
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.state.clear_selection)
         self.maps.colormap.setCurrentText(self._cmap)
@@ -151,7 +153,6 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         layout = QVBoxLayout(root)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.error_banner)
-        layout.addWidget(self.case_banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(root)
 

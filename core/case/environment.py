@@ -1,7 +1,9 @@
 """The software and machine that computed a result, for a case's provenance.
 
-The git commit is read with `git rev-parse HEAD` in the source folder; an
-installed copy has no repository (or no git), and then the commit is None.
+The git commit is read with `git rev-parse HEAD` in the source folder, once per
+process (the code that runs is the code that was loaded; two git calls per new
+case would also stall the workbench); an installed copy has no repository (or
+no git), and then the commit is None.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,7 @@ from core import __version__
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
+@cache
 def git_commit(root: Path = _SOURCE_ROOT) -> str | None:
     """The commit of the source tree (with "+dirty" if it has local changes), or None."""
     try:
