@@ -171,6 +171,8 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         ):
             bar.addWidget(QLabel(title))
             bar.addWidget(box)
+        self.link_zoom = chrome.link_zoom_box(self.panes)
+        bar.addWidget(self.link_zoom)
 
     def _connect(self) -> None:
         for pane in self.panes.values():

@@ -1,6 +1,7 @@
 """One evidence pane: the original photo with numbered faces, and the aligned face below.
 
-It takes a photo by drag and drop; a click on a face box chooses that face, a
+Both views zoom with the mouse wheel and pan with a drag; Fit and 1:1 reset
+them. It takes a photo by drag and drop; a click on a face box chooses that face, a
 click on the aligned face reports the aligned-face point (the view model turns
 it into a cell). The selected patch is outlined on the aligned face and, through
 the inverse alignment transform (AlignedFace.box_to_original), on the photo.
@@ -15,7 +16,9 @@ from PySide6.QtGui import QColor, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsPolygonItem,
     QGraphicsRectItem,
+    QHBoxLayout,
     QLabel,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +32,23 @@ PATCH = QColor(255, 40, 200)
 DROP_HINT = "Drop a photo here, or use File → Open."
 
 
+def fit(view: pg.ViewBox) -> None:
+    """The whole image in view."""
+    view.autoRange(padding=0.01)
+
+
+def one_to_one(view: pg.ViewBox) -> None:
+    """One image pixel per screen pixel, around the current centre."""
+    rect = view.sceneBoundingRect()
+    centre = view.viewRect().center()
+    half_w, half_h = rect.width() / 2, rect.height() / 2
+    view.setRange(
+        xRange=(centre.x() - half_w, centre.x() + half_w),
+        yRange=(centre.y() - half_h, centre.y() + half_h),
+        padding=0,
+    )
+
+
 def _pen(color: QColor, width: float) -> QPen:
     pen = QPen(color)
     pen.setWidthF(width)
@@ -37,7 +57,8 @@ def _pen(color: QColor, width: float) -> QPen:
 
 
 def _image_view(widget: pg.GraphicsLayoutWidget) -> tuple[pg.ViewBox, pg.ImageItem]:
-    view = widget.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+    """An image view that zooms with the wheel and pans with a drag (a click still picks)."""
+    view = widget.addViewBox(lockAspect=True, invertY=True, enableMouse=True)
     view.setMenuEnabled(False)
     image = pg.ImageItem(axisOrder="row-major")
     view.addItem(image)
@@ -87,9 +108,20 @@ class PhotoPane(QWidget):
         self.overlay.setZValue(5)
         self.clear_patch()
 
+        zoom = QHBoxLayout()
+        zoom.addWidget(self.title, 1)
+        for text, tip, slot in (
+            ("Fit", "Show the whole photo and face (wheel: zoom, drag: pan)", self.fit_all),
+            ("1:1", "One image pixel per screen pixel", self.one_to_one_all),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            zoom.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.title)
+        layout.addLayout(zoom)
         layout.addWidget(self.photo_widget, 3)
         layout.addWidget(self.info)
         layout.addWidget(self.aligned_caption)
@@ -140,6 +172,14 @@ class PhotoPane(QWidget):
             text += f"{count} chosen.{more}"
         self.info.setText(text)
         self.info.setToolTip(f"SHA-256 {evidence.sha256}")
+
+    def fit_all(self) -> None:
+        fit(self.photo_view)
+        fit(self.aligned_view)
+
+    def one_to_one_all(self) -> None:
+        one_to_one(self.photo_view)
+        one_to_one(self.aligned_view)
 
     def clear_photo(self) -> None:
         self.show_photo(None, 0)

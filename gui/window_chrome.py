@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -149,3 +150,17 @@ class DismissableBanner(QWidget):
     def show_text(self, text: str) -> None:
         self.label.setText(text)
         self.setVisible(True)
+
+
+def link_zoom_box(panes: dict) -> QCheckBox:
+    """A toggle that makes Q's and K's aligned faces zoom and pan together."""
+    box = QCheckBox("Link Q/K zoom")
+    box.setToolTip("Zoom and pan the two aligned faces together (they share one frame)")
+
+    def link(checked: bool) -> None:
+        view_q, view_k = panes["q"].aligned_view, panes["k"].aligned_view
+        view_k.setXLink(view_q if checked else None)
+        view_k.setYLink(view_q if checked else None)
+
+    box.toggled.connect(link)
+    return box

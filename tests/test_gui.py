@@ -289,3 +289,23 @@ def test_a_failed_drop_keeps_the_photo_and_undo_redo_restore_choices(
     with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
         assert window.redo()
     assert state.paths["k"] == other and not window.redo_action.isEnabled()
+
+
+def test_photos_and_faces_zoom_pan_fit_one_to_one_and_link(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
+    q, k = window.panes["q"], window.panes["k"]
+    assert q.aligned_view.state["mouseEnabled"] == [True, True]  # wheel zooms, drag pans
+    full = q.aligned_view.viewRect().width()
+    q.aligned_view.scaleBy((0.5, 0.5))
+    assert q.aligned_view.viewRect().width() == pytest.approx(full / 2, rel=0.05)
+    window.link_zoom.setChecked(True)
+    q.aligned_view.scaleBy((0.5, 0.5))
+    qtbot.wait(50)
+    assert k.aligned_view.viewRect().width() == pytest.approx(
+        q.aligned_view.viewRect().width(), rel=0.05
+    )
+    q.fit_all()
+    assert q.aligned_view.viewRect().width() == pytest.approx(full, rel=0.05)
+    q.one_to_one_all()
+    on_screen = q.photo_view.sceneBoundingRect().width()
+    assert q.photo_view.viewRect().width() == pytest.approx(on_screen, rel=0.02)
