@@ -16,6 +16,7 @@ from core.case.case_file import CASE_SUFFIX
 from core.case.workflow import record_report
 from core.errors import PatchwiseError
 from core.workbench import jobs
+from gui import window_chrome as chrome
 from gui.case_details_dialog import CaseDetailsDialog
 from gui.error_log import report_unexpected
 from gui.explainer_panel import NONE as NO_MAP
@@ -85,7 +86,8 @@ class CaseActions:
             return False
         for channel in ("explain", "gallery", *LOADING_CHANNELS):
             self.runner.cancel(channel)
-        self.state.new_case()
+        self.session.new_case()
+        chrome.show_threshold(self.threshold_box, None)
         for pane in self.panes.values():
             pane.reset()
         self.maps.choose(NO_MAP)
@@ -151,6 +153,7 @@ class CaseActions:
         self.runner.cancel("explain")
         self.cancel_comparison()  # no stale result may end the restoring
         self.session.restore(opened)
+        chrome.show_threshold(self.threshold_box, self.session.threshold)
         self.model_box.blockSignals(True)
         self.model_box.setCurrentText(self.state.model_id)
         self.model_box.blockSignals(False)

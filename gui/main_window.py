@@ -171,6 +171,9 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         ):
             bar.addWidget(QLabel(title))
             bar.addWidget(box)
+        self.threshold_box = chrome.threshold_box()
+        bar.addWidget(QLabel("  Threshold "))
+        bar.addWidget(self.threshold_box)
         self.link_zoom = chrome.link_zoom_box(self.panes)
         bar.addWidget(self.link_zoom)
 
@@ -185,6 +188,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.model_box.currentTextChanged.connect(self._model_chosen)
         self.detector_box.currentTextChanged.connect(self._detector_chosen)
         self.calibration_box.activated.connect(self._calibration_chosen)
+        self.threshold_box.valueChanged.connect(self._threshold_edited)
         self.maps.mapToggled.connect(self._map_toggled)
         self.maps.opacityChanged.connect(self._opacity_changed)
         self.maps.colormapChanged.connect(self._colormap_changed)

@@ -29,6 +29,8 @@ class UndoActions:
                 self.choose_face(edit.side, value)
             elif edit.kind is EditKind.MODEL:
                 self.model_box.setCurrentText(value)
+            elif edit.kind is EditKind.THRESHOLD:
+                self.set_threshold(value)
             else:
                 self.set_calibration(value)
         self._undo_changed()

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -164,3 +165,25 @@ def link_zoom_box(panes: dict) -> QCheckBox:
 
     box.toggled.connect(link)
     return box
+
+
+def threshold_box() -> QDoubleSpinBox:
+    """The examiner's threshold on the score; its lowest value reads "default"."""
+    box = QDoubleSpinBox()
+    box.setRange(-1.01, 1.0)
+    box.setDecimals(3)
+    box.setSingleStep(0.01)
+    box.setSpecialValueText("default")
+    box.setValue(box.minimum())
+    box.setKeyboardTracking(False)
+    box.setToolTip(
+        "Your decision threshold on the score, recorded in the case and the report beside "
+        "the default's provenance. Ignored with a calibration (it brings its own)."
+    )
+    return box
+
+
+def show_threshold(box: QDoubleSpinBox, threshold: float | None) -> None:
+    box.blockSignals(True)
+    box.setValue(box.minimum() if threshold is None else threshold)
+    box.blockSignals(False)

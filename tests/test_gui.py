@@ -309,3 +309,14 @@ def test_photos_and_faces_zoom_pan_fit_one_to_one_and_link(qtbot, window, genuin
     q.one_to_one_all()
     on_screen = q.photo_view.sceneBoundingRect().width()
     assert q.photo_view.viewRect().width() == pytest.approx(on_screen, rel=0.02)
+
+
+def test_an_examiner_threshold_moves_the_gauge_and_can_be_undone(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
+    default = window.gauge.threshold
+    window.threshold_box.setValue(0.95)
+    assert window.gauge.threshold == 0.95 and window.session.threshold == 0.95
+    assert "set by the examiner" in window.gauge.summary()
+    assert window.undo()
+    assert window.gauge.threshold == default and window.session.threshold is None
+    assert window.threshold_box.specialValueText() == window.threshold_box.text()

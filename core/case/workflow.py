@@ -8,6 +8,7 @@ appended by a function of this package (`Case.log` is the only writer):
 - case_for_comparison: "comparison replaced" when the pair, model or score
   changed, "evidence computed" when the calibration in use changed;
 - apply_details: "case details edited";
+- set_threshold: "examiner threshold set";
 - record_explanations: "explainer run" for each map first recorded;
 - record_report: "report exported" (after core.report.write_report wrote it);
 - core.case.rerun.rerun_case: "re-run"; core.case.case_file.save_case: "case saved".
@@ -186,3 +187,17 @@ def record_report(case: Case, out_path: str | os.PathLike, digest: str) -> None:
     """Log the PDF report written to `out_path` (its size and SHA-256) in the case."""
     size = os.stat(out_path).st_size
     case.log("report exported", f"{Path(out_path).name}, {size:,} bytes, SHA-256 {digest}")
+
+
+def set_threshold(case: Case, threshold: float | None) -> bool:
+    """Record the examiner's decision threshold (None: the model's or calibration's own).
+
+    It applies only without a calibration (which brings its own threshold). Logs
+    one "examiner threshold set" entry; False when it did not change.
+    """
+    if case.settings.get("threshold") == threshold:
+        return False
+    case.settings["threshold"] = threshold
+    detail = "cleared: the default applies" if threshold is None else f"{threshold:+.4f}"
+    case.log("examiner threshold set", detail)
+    return True

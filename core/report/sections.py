@@ -204,9 +204,14 @@ def gauge_figure(ctx: ReportContext) -> list:
 def _threshold(ctx: ReportContext) -> tuple[float | None, str]:
     """(threshold, where it comes from): the examiner's when uncalibrated, else the evidence's."""
     explicit = ctx.case.settings.get("threshold")
-    if explicit is not None and not ctx.calibration:
-        return float(explicit), "set by the examiner"
     stored = (ctx.evidence or {}).get("threshold") or {}
+    if explicit is not None and not ctx.calibration:
+        default = (
+            f"the default is {stored['cosine']:+.4f}, {stored.get('source', '')}"
+            if stored.get("cosine") is not None
+            else stored.get("source") or "no documented default"
+        )
+        return float(explicit), f"set by the examiner; {default}"
     if stored.get("cosine") is None:
         return None, stored.get("source") or "no threshold was set"
     return float(stored["cosine"]), stored.get("source", "")

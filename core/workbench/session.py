@@ -19,6 +19,7 @@ from core.case.workflow import (
     case_files,
     case_for_comparison,
     record_explanations,
+    set_threshold,
 )
 from core.errors import CaseFileError, ModelNotFoundError
 from core.models.registry import model_ids
@@ -61,6 +62,7 @@ class Session:
         self.engine = engine
         self.state = WorkbenchState(model_id, detector)
         self.calibration_choice = calibration
+        self.threshold: float | None = None  # the examiner's; None: the default applies
         self._calibrations = CalibrationCache()
         self._maps: dict[tuple, dict] = {}
 
@@ -71,6 +73,28 @@ class Session:
         edit = Edit(EditKind.CALIBRATION, None, self.calibration_choice, choice)
         self.state.undo.push(edit)
         self.calibration_choice = choice
+
+    def choose_threshold(self, threshold: float | None) -> None:
+        """The examiner's decision threshold on the score (None: the documented default).
+
+        Used only without a calibration, which brings its own threshold.
+        """
+        self.state.undo.push(Edit(EditKind.THRESHOLD, None, self.threshold, threshold))
+        self.threshold = threshold
+        if self.state.comparison is not None:
+            self.state.mark_dirty()
+
+    def decision_threshold(self, result: EvidenceResult) -> tuple[float | None, str]:
+        """(threshold, where it comes from) for the gauge: the examiner's when set and
+        uncalibrated, beside the default's provenance; else the evidence's own."""
+        if self.threshold is None or result.calibration is not None:
+            return result.threshold, result.threshold_source
+        default = (
+            f"default {result.threshold:+.3f}: {result.threshold_source}"
+            if result.threshold is not None
+            else result.threshold_source
+        )
+        return self.threshold, f"set by the examiner ({default})"
 
     def calibration(self):
         """The chosen calibration for the compared model, or None; bad files raise."""
@@ -114,6 +138,7 @@ class Session:
         state = self.state
         case = case_for_comparison(state.case, state.comparison, self.calibration())
         apply_details(case, state.take_case_details())
+        set_threshold(case, self.threshold)
         computed = [self.cached_map(label) for label in catalogue.TOGGLES]
         recordable = [c for c in computed if c and c["method"] not in catalogue.NOT_RECORDED]
         explanations = record_explanations(case, recordable)
@@ -163,8 +188,14 @@ class Session:
             raise ModelNotFoundError(f"the case's model {model_id} is missing")
         return OpenedCase(str(path), case, files, verification)
 
+    def new_case(self) -> None:
+        """An empty workbench: no photos, no case, the default threshold."""
+        self.threshold = None
+        self.state.new_case()
+
     def restore(self, opened: OpenedCase) -> None:
         """Start restoring an opened case: its faces are chosen once its photos are detected."""
+        self.threshold = opened.case.settings.get("threshold")
         self.state.begin_restoring(
             opened.case, opened.path, opened.verification, opened.case.settings["model_id"]
         )
