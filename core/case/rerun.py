@@ -80,8 +80,15 @@ def rerun_case(
             path = folder / Path(item.archive_path).name
             path.write_bytes(originals[item.role])
             paths.append(path)
+        placed = case.settings.get("landmarks") or {}  # points placed by hand, per role
         comparison = engine.compare(
-            paths[0], paths[1], case.settings["model_id"], face_a=a.face_index, face_b=b.face_index
+            paths[0],
+            paths[1],
+            case.settings["model_id"],
+            face_a=a.face_index,
+            face_b=b.face_index,
+            landmarks_a=np.asarray(placed["A"]) if "A" in placed else None,
+            landmarks_b=np.asarray(placed["B"]) if "B" in placed else None,
         )
     differences, measures = compare_results(case.comparison_json, comparison.to_json())
     more, explanations = rerun_analyses(case, comparison, originals, progress, cancel)

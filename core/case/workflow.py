@@ -4,7 +4,8 @@ The CLI (`report`) and the workbench both build cases here, so a case has one
 shape whichever front end made it. Every audit entry the workflow causes is
 appended by a function of this package (`Case.log` is the only writer):
 
-- build_case: "case created", then "evidence computed";
+- build_case: "case created", "landmarks placed by hand" (when they were), then
+  "evidence computed";
 - case_for_comparison: "comparison replaced" when the pair, model or score
   changed, "evidence computed" when the calibration in use changed;
 - apply_details: "case details edited";
@@ -88,8 +89,22 @@ def build_case(
         max_pixels=max_pixels,
         threshold=threshold,
     )
+    placed = hand_placed_landmarks(comparison)
+    if placed:
+        case.settings["landmarks"] = placed  # the re-run aligns with them again
+        case.log("landmarks placed by hand", ", ".join(f"image {role}" for role in placed))
     add_evidence(case, calibration, calibration_bytes(calibration))
     return case
+
+
+def hand_placed_landmarks(comparison) -> dict[str, list]:
+    """Role -> the 5 points the examiner placed, for the sides whose face was placed by hand."""
+    placed = {}
+    for role, side in (("A", comparison.a), ("B", comparison.b)):
+        face = side.prepared.faces[side.index]
+        if face.placed_by_hand:
+            placed[role] = [[float(x), float(y)] for x, y in face.landmarks]
+    return placed
 
 
 def case_matches(case: Case, comparison) -> bool:

@@ -14,6 +14,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.cli.landmark_options import add_landmark_options, landmarks_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 from core.errors import UsageError
 
@@ -56,6 +57,7 @@ def register(commands) -> None:
         help="comma-separated explainers to run and show, e.g. xmap,corrrise (see `explain`)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random explainers")
+    add_landmark_options(parser)
     add_runtime_options(parser)
 
 
@@ -114,6 +116,7 @@ def _new_case(args):
         args.model or DEFAULT_MODEL,
         face_a=args.face_a,
         face_b=args.face_b,
+        **landmarks_from_args(args),
     )
     calibration = load_chosen_calibration(args.calibration, comparison.model)
     case = build_case(

@@ -688,6 +688,13 @@ def _face_text(side: dict) -> str:
     index = side["chosen_face"]
     face = side["faces"][index]
     box = ", ".join(f"{v:.1f}" for v in face["box"])
+    if face.get("placed_by_hand"):
+        points = "; ".join(f"({x:.1f}, {y:.1f})" for x, y in face["landmarks"])
+        return (
+            f"face {index + 1} (index {index}): the five landmarks were PLACED BY HAND by the "
+            f"examiner at {points} px (left eye, right eye, nose tip, mouth corners); "
+            "they replace the detector's face for this image"
+        )
     return (
         f"face {index + 1} of {side['faces_found']} found (index {index}); "
         f"box (x1, y1, x2, y2) = ({box}) px; "
