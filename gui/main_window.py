@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.errors import PatchwiseError
 from core.models.registry import model_ids
 from core.strength_of_evidence.calibration_choice import NONE
 from core.workbench import explainer_catalogue as catalogue
@@ -180,6 +181,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
     def _connect(self) -> None:
         for pane in self.panes.values():
             pane.fileDropped.connect(self.load_photo)
+            pane.landmarksPlaced.connect(self.place_landmarks)
             pane.faceClicked.connect(self.choose_face)
             pane.alignedClicked.connect(self.state.select_patch_at)
         self.grid.cellClicked.connect(self.state.select_cell)
@@ -228,6 +230,16 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
             on_done=lambda prepared, s=side: self._prepared(s, path, source, prepared, record),
             on_error=lambda message, expected, s=side: self._failed(message, expected, s),
         )
+
+    def place_landmarks(self, side: str, points) -> bool:
+        """Align `side` with five points placed by hand, and compare again."""
+        try:
+            placed = self.state.place_landmarks(side, points)
+        except PatchwiseError as exc:
+            self.state.set_error(str(exc))
+            return False
+        self._undo_changed()
+        return placed and self.compare()
 
     def choose_face(self, side: str, index: int) -> None:
         if self.state.choose_face(side, index):

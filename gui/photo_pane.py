@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.manual_landmarks import POINT_NAMES
 from core.workbench.state import SIDE_TITLES
 from gui.signed_colour_bar import SignedColourBar
 
@@ -69,6 +70,7 @@ class PhotoPane(QWidget):
     """Photo (faces numbered from 1) above, aligned face below, for side "q" or "k"."""
 
     fileDropped = Signal(str, str)  # side, path
+    landmarksPlaced = Signal(str, object)  # side, five (x, y) photo points
     faceClicked = Signal(str, int)  # side, face index (0 = largest)
     alignedClicked = Signal(str, float, float)  # side, x, y in aligned-face pixels
 
@@ -97,6 +99,10 @@ class PhotoPane(QWidget):
             view.setAcceptDrops(False)
             view.setBackground("#202020")
 
+        self._points: list[tuple[float, float]] = []
+        self.point_marks = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k"), brush=pg.mkBrush(PATCH))
+        self.point_marks.setZValue(20)
+        self.photo_view.addItem(self.point_marks)
         self.photo_patch = QGraphicsPolygonItem()
         self.photo_patch.setPen(_pen(PATCH, 2.5))
         self.photo_view.addItem(self.photo_patch)
@@ -110,6 +116,14 @@ class PhotoPane(QWidget):
 
         zoom = QHBoxLayout()
         zoom.addWidget(self.title, 1)
+        self.place_button = QToolButton()
+        self.place_button.setText("Landmarks")
+        self.place_button.setCheckable(True)
+        self.place_button.setToolTip(
+            "Place the five landmarks by hand: click " + ", ".join(POINT_NAMES) + " on the photo"
+        )
+        self.place_button.toggled.connect(self._placing_toggled)
+        zoom.addWidget(self.place_button)
         for text, tip, slot in (
             ("Fit", "Show the whole photo and face (wheel: zoom, drag: pan)", self.fit_all),
             ("1:1", "One image pixel per screen pixel", self.one_to_one_all),
@@ -233,11 +247,32 @@ class PhotoPane(QWidget):
 
     # -- input -------------------------------------------------------------------------
 
+    def _placing_toggled(self, placing: bool) -> None:
+        self._points = []
+        self.point_marks.setData([], [])
+        if placing:
+            self.info.setText(f"Click the {POINT_NAMES[0]} (1 of 5); click Landmarks to stop.")
+
     def _photo_clicked(self, event) -> None:
         point = self.photo_view.mapSceneToView(event.scenePos())
+        if self.place_button.isChecked():
+            self._add_point(point.x(), point.y())
+            return
         index = self.face_at(point.x(), point.y())
         if index is not None:
             self.faceClicked.emit(self.side, index)
+
+    def _add_point(self, x: float, y: float) -> None:
+        """One landmark placed; the fifth hands all five to the window."""
+        self._points.append((float(x), float(y)))
+        self.point_marks.setData([p[0] for p in self._points], [p[1] for p in self._points])
+        if len(self._points) < len(POINT_NAMES):
+            n = len(self._points)
+            self.info.setText(f"Click the {POINT_NAMES[n]} ({n + 1} of 5).")
+            return
+        points = list(self._points)
+        self.place_button.setChecked(False)
+        self.landmarksPlaced.emit(self.side, points)
 
     def face_at(self, x: float, y: float) -> int | None:
         """The smallest detected face box containing photo point (x, y)."""

@@ -27,6 +27,9 @@ class UndoActions:
                     self.load_photo(edit.side, *value, record=False)
             elif edit.kind is EditKind.FACE:
                 self.choose_face(edit.side, value)
+            elif edit.kind is EditKind.LANDMARKS:
+                self.state.replace_faces(edit.side, value)
+                self.compare()
             elif edit.kind is EditKind.MODEL:
                 self.model_box.setCurrentText(value)
             elif edit.kind is EditKind.THRESHOLD:

@@ -320,3 +320,33 @@ def test_an_examiner_threshold_moves_the_gauge_and_can_be_undone(qtbot, window, 
     assert window.undo()
     assert window.gauge.threshold == default and window.session.threshold is None
     assert window.threshold_box.specialValueText() == window.threshold_box.text()
+
+
+def test_landmarks_placed_by_hand_align_the_face_are_saved_and_undone(
+    qtbot, window, genuine_small, tmp_path
+):
+    load_pair(qtbot, window, *genuine_small)
+    detected = window.state.comparison
+    points = np.asarray(detected.a.prepared.faces[0].landmarks)
+    pane = window.panes["q"]
+    pane.place_button.setChecked(True)
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        for x, y in points:  # five real clicks on the photo, in the template's order
+            click_view(qtbot, pane.photo_widget, pane.photo_view, x, y)
+    placed = window.state.comparison
+    face = placed.a.prepared.faces[placed.a.index]
+    assert face.placed_by_hand and not pane.place_button.isChecked()
+    assert np.abs(face.landmarks - points).max() < 3  # within a screen pixel or two
+    assert placed.cosine == pytest.approx(detected.cosine, abs=0.05)
+    path = str(tmp_path / "placed.pwcase")
+    assert window.save_case_to(path)
+    assert "A" in window.state.case.settings["landmarks"]
+    assert "landmarks of Q" in window.undo_action.text()
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.undo()
+    assert not window.state.comparison.a.prepared.faces[0].placed_by_hand
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.open_case(path)  # the case brings its hand-placed points back
+    reopened = window.state.comparison
+    assert reopened.a.prepared.faces[0].placed_by_hand
+    assert reopened.cosine == pytest.approx(placed.cosine, abs=1e-6)

@@ -19,6 +19,7 @@ class EditKind(Enum):
     FACE = "face"  # before/after: a face index
     MODEL = "model"  # before/after: a model id
     CALIBRATION = "calibration"  # before/after: a calibration choice
+    LANDMARKS = "landmarks"  # before/after: the side's prepared photo (detected or hand-placed)
     THRESHOLD = "threshold"  # before/after: the examiner's threshold, or None (the default)
 
 
