@@ -202,7 +202,9 @@ def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
     state.set_model("other")
     assert state.dirty
 
-    case = SimpleNamespace(input=lambda role: SimpleNamespace(face_index={"A": 2, "B": 1}[role]))
+    case = SimpleNamespace(
+        input=lambda role: SimpleNamespace(face_index={"A": 2, "B": 1}[role]), settings={}
+    )
     state.begin_restoring(case, "y.pwcase", None, "m")
     for side in ("q", "k"):
         state.set_photo(side, f"{side}.jpg", b"bytes")
