@@ -82,6 +82,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
             str(settings.value("calibration", NONE)),
         )
         self.runner = JobRunner(threads, self)
+        self.batch_page = None  # created when first opened
         self.setWindowTitle("Patchwise: forensic face comparison workbench")
         self.setAcceptDrops(False)
 
@@ -230,6 +231,15 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
             on_done=lambda prepared, s=side: self._prepared(s, path, source, prepared, record),
             on_error=lambda message, expected, s=side: self._failed(message, expected, s),
         )
+
+    def open_batch_page(self):
+        """The batch page (one per window): many pairs, curves, a table to open from."""
+        from gui.batch_page import BatchPage
+
+        if self.batch_page is None:
+            self.batch_page = BatchPage(self)
+        self.batch_page.show()
+        return self.batch_page
 
     def place_landmarks(self, side: str, points) -> bool:
         """Align `side` with five points placed by hand, and compare again."""

@@ -56,6 +56,8 @@ def build_menus(window) -> dict[str, QAction]:
         ("gallery", "Choose background &gallery…", None, window.choose_gallery),
     )
     _add(window, edit_menu, edit_entries, named)
+    tools = ((None, "&Batch evaluation…", QKeySequence("Ctrl+B"), window.open_batch_page),)
+    _add(window, window.menuBar().addMenu("&Tools"), tools, named)
     about = ((None, "About Patchwise", None, lambda: chrome.show_about(window)),)
     _add(window, window.menuBar().addMenu("&Help"), about, named)
     return named

@@ -101,7 +101,11 @@ class Session:
         comparison = self.state.comparison
         if comparison is None:
             return None
-        return self._calibrations.get(self.calibration_choice, comparison.model)
+        return self.calibration_for(comparison.model)
+
+    def calibration_for(self, model_describe) -> object | None:
+        """The chosen calibration for a model (its describe() record), or None; bad ones raise."""
+        return self._calibrations.get(self.calibration_choice, model_describe)
 
     def evidence(self, calibration) -> EvidenceResult:
         comparison = self.state.comparison
