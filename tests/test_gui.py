@@ -110,7 +110,9 @@ def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
     ticks_while_running = len(ticks)
     qtbot.waitUntil(lambda: len(ticks) >= ticks_while_running + 10, timeout=WAIT_MS)
     assert window.runner.is_busy("explain")  # the GUI ticked while the explainer ran
-    with qtbot.waitSignal(window.runner.stopped, timeout=WAIT_MS):
+    with qtbot.waitSignal(
+        window.runner.stopped, timeout=WAIT_MS, check_params_cb=lambda channel: channel == "explain"
+    ):
         window.maps.cancel.click()
     assert not window.runner.is_busy("explain")
     assert window.panes["q"].overlay.image is None  # no map from the cancelled run
@@ -122,6 +124,7 @@ def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
     timer.stop()
     assert window.panes["q"].overlay.image.shape == (112, 112, 4)
     assert "deletion AUC" in window.maps.info.text()
+    assert window.maps.buttons[NONE].shortcut().toString() == "Alt+0"  # Alt+N: toggle N
     window.maps.choose(NONE)
     with qtbot.assertNotEmitted(window.runner.started):
         window.maps.choose("Grad-CAM")  # cached per (pair, model, settings, seed)
