@@ -47,7 +47,7 @@ from gui.workers import JobRunner
 
 __all__ = ["CANCEL", "DISCARD", "SAVE", "MainWindow"]
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files (*)"
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.gif);;All files (*)"
 
 
 class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWindow):
