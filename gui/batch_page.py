@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import PatchwiseError
 from core.workbench import batch
+from gui.figure_export import add_export_action
 
 GENUINE, IMPOSTOR = (200, 60, 50), (60, 90, 200)
 
@@ -49,6 +50,7 @@ class BatchPage(QDialog):
         self.summary.setWordWrap(True)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
+        add_export_action(self.plots, "batch-plots", window)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["score", "same person", "image A (Q)", "image B (K)"])
         self.table.setSortingEnabled(False)

@@ -37,6 +37,7 @@ from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
 from gui.explainer_panel import MARGINALS, ExplainerPanel
 from gui.explainer_panel import NONE as NO_MAP
+from gui.figure_export import add_export_action
 from gui.map_overlays import MapOverlays
 from gui.pair_grid import PairGridPanel
 from gui.photo_pane import PhotoPane
@@ -113,6 +114,10 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         # In the status bar, not above the views: showing it must not re-lay out the window.
         self.statusBar().insertPermanentWidget(0, self.case_banner, 1)
         self._connect()
+        for side, pane in self.panes.items():
+            add_export_action(pane.photo_widget, f"photo-{side}", self)
+            add_export_action(pane.aligned_widget, f"aligned-face-{side}", self)
+        add_export_action(self.grid.graphics, "pair-grid", self)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.state.clear_selection)
         self.maps.colormap.setCurrentText(self._cmap)
         self.grid.set_colormap(self._cmap)

@@ -353,3 +353,18 @@ def test_landmarks_placed_by_hand_align_the_face_are_saved_and_undone(
     reopened = window.state.comparison
     assert reopened.a.prepared.faces[0].placed_by_hand
     assert reopened.cosine == pytest.approx(placed.cosine, abs=1e-6)
+
+
+def test_figures_export_as_png_and_svg(qtbot, window, genuine_small, tmp_path):
+    from gui.figure_export import export_figure
+
+    load_pair(qtbot, window, *genuine_small)
+    window.maps.choose(MARGINALS)
+    pane = window.panes["q"]
+    assert [a.text() for a in pane.aligned_widget.actions()] == ["Export as PNG or SVG…"]
+    png = export_figure(pane.aligned_widget, str(tmp_path / "face.png"))
+    image = QImage(png)
+    assert image.width() == pane.aligned_widget.width() and not image.isNull()
+    svg = export_figure(window.grid.graphics, str(tmp_path / "grid.svg"))
+    text = open(svg, encoding="utf-8").read()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text and "<image" in text
