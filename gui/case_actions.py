@@ -16,6 +16,7 @@ from core.case.case_file import CASE_SUFFIX
 from core.case.workflow import record_report
 from core.errors import PatchwiseError
 from core.workbench import jobs
+from gui import recent_files
 from gui import window_chrome as chrome
 from gui.case_details_dialog import CaseDetailsDialog
 from gui.error_log import report_unexpected
@@ -96,6 +97,9 @@ class CaseActions:
         self.statusBar().clearMessage()
         return True
 
+    def open_recent_case(self, path: str) -> bool:
+        return self.may_discard() and self.open_case(path)
+
     def open_case_dialog(self) -> bool:
         if not self.may_discard():
             return False
@@ -142,6 +146,7 @@ class CaseActions:
             self.show_error("Cannot open the case", str(exc))
             return False
         self.settings.setValue("last_case_folder", str(Path(path).parent))
+        recent_files.remember(self.settings, path)
         verification = opened.verification
         if not verification.ok:
             self.show_warning(
@@ -192,6 +197,7 @@ class CaseActions:
             return False
         self.state.mark_saved(case, path)
         self.settings.setValue("last_case_folder", str(Path(path).parent))
+        recent_files.remember(self.settings, path)
         self.statusBar().showMessage(f"Case {case.case_id} saved to {path}.", 10000)
         return True
 

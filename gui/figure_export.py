@@ -76,3 +76,11 @@ def add_export_action(widget: QWidget, name: str, window) -> QAction:
     widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     widget.addAction(action)
     return action
+
+
+def add_window_export_actions(window) -> None:
+    """Export on the workbench's photos, aligned faces and pair grid."""
+    for side, pane in window.panes.items():
+        add_export_action(pane.photo_widget, f"photo-{side}", window)
+        add_export_action(pane.aligned_widget, f"aligned-face-{side}", window)
+    add_export_action(window.grid.graphics, "pair-grid", window)

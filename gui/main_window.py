@@ -30,6 +30,7 @@ from core.workbench import explainer_catalogue as catalogue
 from core.workbench import jobs
 from core.workbench.session import Session
 from core.workbench.state import SIDES, Event
+from gui import recent_files
 from gui import window_chrome as chrome
 from gui.case_actions import CANCEL, DISCARD, LOADING_CHANNELS, SAVE, CaseActions
 from gui.colormaps import DEFAULT_DIVERGING, DIVERGING
@@ -37,7 +38,7 @@ from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
 from gui.explainer_panel import MARGINALS, ExplainerPanel
 from gui.explainer_panel import NONE as NO_MAP
-from gui.figure_export import add_export_action
+from gui.figure_export import add_window_export_actions
 from gui.map_overlays import MapOverlays
 from gui.pair_grid import PairGridPanel
 from gui.photo_pane import PhotoPane
@@ -114,10 +115,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         # In the status bar, not above the views: showing it must not re-lay out the window.
         self.statusBar().insertPermanentWidget(0, self.case_banner, 1)
         self._connect()
-        for side, pane in self.panes.items():
-            add_export_action(pane.photo_widget, f"photo-{side}", self)
-            add_export_action(pane.aligned_widget, f"aligned-face-{side}", self)
-        add_export_action(self.grid.graphics, "pair-grid", self)
+        add_window_export_actions(self)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.state.clear_selection)
         self.maps.colormap.setCurrentText(self._cmap)
         self.grid.set_colormap(self._cmap)
@@ -292,6 +290,8 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.statusBar().showMessage("Cancelled.", 5000)
 
     def _prepared(self, side: str, path: str, source, prepared, record: bool) -> None:
+        if source is None:
+            recent_files.remember(self.settings, path)
         if record:
             self.state.set_photo(side, path, source)
         else:

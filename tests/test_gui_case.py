@@ -216,3 +216,22 @@ def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
     assert state.dirty
     state.new_case()
     assert not state.dirty and state.case is None and state.paths == {"q": None, "k": None}
+
+
+def test_recent_files_list_the_photos_and_cases_newest_first(
+    qtbot, make_window, genuine_small, tmp_path
+):
+    from gui.recent_files import recent
+
+    win = make_window()
+    load_pair(qtbot, win, *genuine_small)
+    path = str(tmp_path / "recent.pwcase")
+    assert win.save_case_to(path)
+    names = [p.rsplit("/", 1)[-1] for p in recent(win.settings)]
+    assert names[0] == "recent.pwcase" and set(names[1:3]) == {
+        genuine_small[0].rsplit("/", 1)[-1],
+        genuine_small[1].rsplit("/", 1)[-1],
+    }
+    with qtbot.waitSignal(win.ready, timeout=WAIT_MS):
+        assert win.open_recent_case(recent(win.settings)[0])
+    assert win.state.case_path == path
