@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -107,7 +106,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         if self._cmap not in DIVERGING:
             self._cmap = DEFAULT_DIVERGING
         self._layout_widgets()
-        self._build_toolbar()
+        chrome.build_toolbar(self)
         self.case_actions = build_menus(self)
         self.undo_action, self.redo_action = self.case_actions["undo"], self.case_actions["redo"]
         self.status = chrome.StatusWidgets(self.statusBar(), engine, self.cancel_comparison)
@@ -160,27 +159,6 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         layout.addWidget(self.error_banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(root)
-
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Settings")
-        bar.setObjectName("settings-toolbar")
-        self.addToolBar(bar)
-        self.model_box = chrome.model_box(model_ids(), self.state.model_id)
-        self.detector_box = chrome.detector_box(self.state.detector)
-        self.detector_box.setToolTip(chrome.detector_tooltip(self.engine))
-        self.calibration_box = chrome.calibration_box(self.session.calibration_choice)
-        for title, box in (
-            (" Model ", self.model_box),
-            ("  Detector ", self.detector_box),
-            ("  Calibration ", self.calibration_box),
-        ):
-            bar.addWidget(QLabel(title))
-            bar.addWidget(box)
-        self.threshold_box = chrome.threshold_box()
-        bar.addWidget(QLabel("  Threshold "))
-        bar.addWidget(self.threshold_box)
-        self.link_zoom = chrome.link_zoom_box(self.panes)
-        bar.addWidget(self.link_zoom)
 
     def _connect(self) -> None:
         for pane in self.panes.values():

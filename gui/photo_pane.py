@@ -100,6 +100,7 @@ class PhotoPane(QWidget):
             view.setBackground("#202020")
 
         self._points: list[tuple[float, float]] = []
+        self._levels = (0.0, 255.0)  # display-only brightness and contrast (set_display)
         self.point_marks = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k"), brush=pg.mkBrush(PATCH))
         self.point_marks.setZValue(20)
         self.photo_view.addItem(self.point_marks)
@@ -159,7 +160,7 @@ class PhotoPane(QWidget):
         if prepared is None:
             self.photo_image.clear()
             return
-        self.photo_image.setImage(np.asarray(prepared.evidence.rgb), autoLevels=False)
+        self.photo_image.setImage(np.asarray(prepared.evidence.rgb), levels=self._levels)
         for index, face in enumerate(self._faces):
             x1, y1, x2, y2 = (float(v) for v in face.box)
             rect = QGraphicsRectItem(x1, y1, x2 - x1, y2 - y1)
@@ -187,6 +188,16 @@ class PhotoPane(QWidget):
         self.info.setText(text)
         self.info.setToolTip(f"SHA-256 {evidence.sha256}")
 
+    def set_display(self, brightness: float, contrast: float) -> None:
+        """Display-only brightness (-1..1) and contrast (>0) of the photo and the aligned face:
+        the pixels compared, stored and reported are never changed."""
+        centre = 127.5 - 127.5 * brightness
+        half = 127.5 / max(contrast, 1e-3)
+        self._levels = (centre - half, centre + half)
+        for image in (self.photo_image, self.aligned_image):
+            if image.image is not None:
+                image.setLevels(self._levels)
+
     def fit_all(self) -> None:
         fit(self.photo_view)
         fit(self.aligned_view)
@@ -213,7 +224,7 @@ class PhotoPane(QWidget):
             self.aligned_image.clear()
             self.aligned_caption.setText("Aligned face")
             return
-        self.aligned_image.setImage(np.asarray(aligned.image), autoLevels=False)
+        self.aligned_image.setImage(np.asarray(aligned.image), levels=self._levels)
         self.aligned_view.autoRange(padding=0.01)
         self.aligned_caption.setText(
             f"Aligned face ({aligned.size}×{aligned.size} px); click to pick a cell"

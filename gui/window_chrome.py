@@ -14,9 +14,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSlider,
+    QToolBar,
     QWidget,
 )
 
+from core.models.registry import model_ids
 from core.strength_of_evidence.calibration_choice import DEMO, NONE
 
 DETECTORS = ("auto", "mtcnn", "insightface")
@@ -187,3 +190,56 @@ def show_threshold(box: QDoubleSpinBox, threshold: float | None) -> None:
     box.blockSignals(True)
     box.setValue(box.minimum() if threshold is None else threshold)
     box.blockSignals(False)
+
+
+def display_controls(panes: dict) -> QWidget:
+    """Brightness and contrast sliders for looking at the photos (display only)."""
+    box = QWidget()
+    layout = QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    box.brightness, box.contrast = (
+        QSlider(Qt.Orientation.Horizontal),
+        QSlider(Qt.Orientation.Horizontal),
+    )
+    box.brightness.setRange(-100, 100)
+    box.contrast.setRange(20, 400)
+    box.contrast.setValue(100)
+
+    def apply() -> None:
+        for pane in panes.values():
+            pane.set_display(box.brightness.value() / 100, box.contrast.value() / 100)
+
+    for label, slider in (("  Brightness", box.brightness), ("Contrast", box.contrast)):
+        slider.setMaximumWidth(80)
+        slider.setToolTip("Display only: the compared, stored and reported pixels are unchanged")
+        slider.valueChanged.connect(apply)
+        layout.addWidget(QLabel(label))
+        layout.addWidget(slider)
+    return box
+
+
+def build_toolbar(window) -> None:
+    """The settings toolbar: model, detector, calibration, threshold, zoom link, display.
+
+    The boxes become attributes of the window (model_box, detector_box, ...).
+    """
+    bar = QToolBar("Settings")
+    bar.setObjectName("settings-toolbar")
+    window.addToolBar(bar)
+    window.model_box = model_box(model_ids(), window.state.model_id)
+    window.detector_box = detector_box(window.state.detector)
+    window.detector_box.setToolTip(detector_tooltip(window.engine))
+    window.calibration_box = calibration_box(window.session.calibration_choice)
+    window.threshold_box = threshold_box()
+    window.link_zoom = link_zoom_box(window.panes)
+    window.display = display_controls(window.panes)
+    for title, box in (
+        (" Model ", window.model_box),
+        ("  Detector ", window.detector_box),
+        ("  Calibration ", window.calibration_box),
+        ("  Threshold ", window.threshold_box),
+        ("", window.link_zoom),
+        ("", window.display),
+    ):
+        bar.addWidget(QLabel(title))
+        bar.addWidget(box)

@@ -368,3 +368,15 @@ def test_figures_export_as_png_and_svg(qtbot, window, genuine_small, tmp_path):
     svg = export_figure(window.grid.graphics, str(tmp_path / "grid.svg"))
     text = open(svg, encoding="utf-8").read()
     assert text.lstrip().startswith("<?xml") and "<svg" in text and "<image" in text
+
+
+def test_brightness_and_contrast_change_the_display_only(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
+    before = window.state.comparison
+    pixels = before.a.prepared.evidence.rgb.copy()
+    window.display.brightness.setValue(50)
+    window.display.contrast.setValue(200)
+    low, high = window.panes["q"].photo_image.getLevels()
+    assert (low, high) == pytest.approx((0.0, 127.5))  # brighter, twice the contrast
+    assert window.state.comparison is before  # nothing recomputed
+    assert np.array_equal(before.a.prepared.evidence.rgb, pixels)
