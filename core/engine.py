@@ -23,7 +23,8 @@ from core.alignment import AlignedFace, align_face
 from core.decomposition import Decomposition, cosine, decompose
 from core.descriptors import DetectorDescriptor, ModelDescriptor
 from core.detection.detected_face import DetectedFace, Detector
-from core.errors import FaceIndexError, NoFaceError
+from core.errors import FaceIndexError, NoFaceError, UsageError
+from core.manual_landmarks import landmarks_key, manual_face
 from core.models.face_model import CellFeatures, FaceModel
 from core.models.registry import load_model
 from core.photo import EvidenceImage, load_evidence
@@ -52,6 +53,12 @@ class PreparedImage:
     evidence: EvidenceImage
     faces: tuple[DetectedFace, ...]
     detector_id: str
+
+    def with_landmarks(self, landmarks: np.ndarray) -> PreparedImage:
+        """This photo with one face only: the one the examiner's five points define."""
+        face = manual_face(landmarks, self.evidence.width, self.evidence.height)
+        detector_id = f"manual:{landmarks_key(landmarks)}"  # caches keyed by the placement
+        return PreparedImage(self.evidence, (face,), detector_id)
 
     def face(self, index: int) -> DetectedFace:
         if not self.faces:
@@ -183,14 +190,34 @@ class Engine:
         return [self._features[key] for key in keys]
 
     def compare(
-        self, source_a, source_b, model_id: str, face_a: int = 0, face_b: int = 0
+        self,
+        source_a,
+        source_b,
+        model_id: str,
+        face_a: int = 0,
+        face_b: int = 0,
+        landmarks_a: np.ndarray | None = None,
+        landmarks_b: np.ndarray | None = None,
     ) -> Comparison:
-        """Compare face `face_a` of photo A with face `face_b` of photo B."""
+        """Compare face `face_a` of photo A with face `face_b` of photo B.
+
+        `landmarks_a` / `landmarks_b` (5 x 2, placed by the examiner) replace the
+        detected faces of that photo (core/manual_landmarks.py).
+        """
         timer = StageTimer()
         self.model(model_id)  # fail early on an unknown model
-        prep_a = self.prepare(source_a, timer=timer)
-        prep_b = self.prepare(source_b, timer=timer)
-        return self.compare_prepared(prep_a, prep_b, model_id, face_a, face_b, timer)
+        prepared = []
+        for source, face, landmarks in (
+            (source_a, face_a, landmarks_a),
+            (source_b, face_b, landmarks_b),
+        ):
+            prep = self.prepare(source, timer=timer)
+            if landmarks is not None:
+                if face != 0:
+                    raise UsageError("give either a face index or landmarks for a photo, not both")
+                prep = prep.with_landmarks(landmarks)
+            prepared.append(prep)
+        return self.compare_prepared(*prepared, model_id, face_a, face_b, timer)
 
     def compare_prepared(
         self,

@@ -76,8 +76,12 @@ def evaluate_pairs(
     model_id: str,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
-) -> dict:
-    """Score every pair (largest face of each image) and compute the verification metrics."""
+    cancelled: Callable[[], bool] | None = None,
+) -> dict | None:
+    """Score every pair (largest face of each image) and compute the verification metrics.
+
+    Returns None when `cancelled()` turns true (checked after each image).
+    """
     model = engine.model(model_id)
     images = sorted({p.image_a for p in pairs} | {p.image_b for p in pairs})
     features_of: dict = {}  # image -> CellFeatures
@@ -98,6 +102,8 @@ def evaluate_pairs(
             prepared = []
         if progress:
             progress(n, len(images))
+        if cancelled is not None and cancelled():
+            return None
     scored = [p for p in pairs if p.image_a in features_of and p.image_b in features_of]
     scores = np.array(
         [pair_score(model, features_of[p.image_a], features_of[p.image_b]) for p in scored]

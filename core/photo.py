@@ -33,9 +33,9 @@ MAX_PIXELS_ENV = "PATCHWISE_MAX_PIXELS"
 # Pillow format id -> the name we report. MPO is a multi-picture JPEG that
 # Pillow's JPEG plugin returns for many camera files; its first image is
 # the ordinary JPEG.
-SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
+SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "GIF")  # GIF, APNG: first frame
 _REPORTED_FORMAT = {"MPO": "JPEG"}
-_SUPPORTED_TEXT = "JPEG, PNG, BMP, TIFF, WebP"
+_SUPPORTED_TEXT = "JPEG, PNG, BMP, TIFF, WebP, GIF"
 
 # Errors Pillow raises for damaged data while opening or decoding.
 _DECODE_ERRORS = (

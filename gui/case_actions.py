@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core.case.case_file import CASE_SUFFIX
 from core.case.workflow import record_report
 from core.errors import PatchwiseError
 from core.workbench import jobs
+from gui import recent_files
+from gui import window_chrome as chrome
 from gui.case_details_dialog import CaseDetailsDialog
 from gui.error_log import report_unexpected
+from gui.explainer_panel import NONE as NO_MAP
 
+LOADING_CHANNELS = ("prepare-q", "prepare-k", "compare")
 CASE_FILTER = f"Patchwise case (*{CASE_SUFFIX});;All files (*)"
 PDF_FILTER = "PDF report (*.pdf);;All files (*)"
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
@@ -80,12 +85,20 @@ class CaseActions:
     def new_case(self) -> bool:
         if not self.may_discard():
             return False
-        self.runner.cancel("explain")
-        self.cancel_comparison()
-        self.state.new_case()
+        for channel in ("explain", "gallery", *LOADING_CHANNELS):
+            self.runner.cancel(channel)
+        self.session.new_case()
+        chrome.show_threshold(self.threshold_box, None)
         for pane in self.panes.values():
-            pane.clear_photo()
+            pane.reset()
+        self.maps.choose(NO_MAP)
+        self.maps.set_busy(None)
+        self.case_banner.hide()
+        self.statusBar().clearMessage()
         return True
+
+    def open_recent_case(self, path: str) -> bool:
+        return self.may_discard() and self.open_case(path)
 
     def open_case_dialog(self) -> bool:
         if not self.may_discard():
@@ -93,14 +106,47 @@ class CaseActions:
         path = self.ask_open_path("Open a case", CASE_FILTER)
         return bool(path) and self.open_case(path)
 
+    def in_worker(self, channel: str, job):
+        """Run `job` in a worker and wait for it while the GUI keeps handling events.
+
+        Returns the job's result; a failure raises PatchwiseError with its message
+        (unexpected ones are logged first). The window's own file I/O goes through
+        here, so the GUI thread is never blocked by a disk or a large photo.
+        """
+        loop, outcome = QEventLoop(), {}
+
+        def done(result):
+            outcome["result"] = result
+            loop.quit()
+
+        def failed(message, expected):
+            if not expected:
+                report_unexpected(self, message)
+                message = "An unexpected error occurred (see the log file named in the dialog)."
+            outcome["error"] = message
+            loop.quit()
+
+        stopped = lambda stopped_channel: stopped_channel == channel and loop.quit()  # noqa: E731
+        self.runner.stopped.connect(stopped)
+        self.runner.start(channel, job, on_done=done, on_error=failed)
+        if self.runner.is_busy(channel):
+            loop.exec()
+        self.runner.stopped.disconnect(stopped)
+        if "error" in outcome or "result" not in outcome:
+            raise PatchwiseError(outcome.get("error", "cancelled"))
+        return outcome["result"]
+
     def open_case(self, path: str) -> bool:
         """Verify a .pwcase, load its stored originals and recompute its comparison."""
         try:
-            opened = self.session.read(path)
+            opened = self.in_worker(
+                "case-file", lambda progress, cancelled: self.session.read(path)
+            )
         except PatchwiseError as exc:
             self.show_error("Cannot open the case", str(exc))
             return False
         self.settings.setValue("last_case_folder", str(Path(path).parent))
+        recent_files.remember(self.settings, path)
         verification = opened.verification
         if not verification.ok:
             self.show_warning(
@@ -112,13 +158,14 @@ class CaseActions:
         self.runner.cancel("explain")
         self.cancel_comparison()  # no stale result may end the restoring
         self.session.restore(opened)
+        chrome.show_threshold(self.threshold_box, self.session.threshold)
         self.model_box.blockSignals(True)
         self.model_box.setCurrentText(self.state.model_id)
         self.model_box.blockSignals(False)
         self._refresh_gallery()
         for side, (name, data) in opened.originals().items():
             self.load_photo(side, name, data)
-        self.statusBar().showMessage(f"Opened case {opened.case.case_id}: {verification.summary()}")
+        self.case_banner.show_text(f"Opened case {opened.case.case_id}: {verification.summary()}")
         return True
 
     def save_case(self) -> bool:
@@ -143,11 +190,14 @@ class CaseActions:
         if not self._has_comparison("save a case") or self.runner.is_busy("report"):
             return False
         try:
-            case = self.session.save(path)
+            case, job = self.session.save_job(path)
+            signature = self.in_worker("case-file", job)
         except (PatchwiseError, OSError) as exc:
             self.show_error("Cannot save the case", str(exc))
             return False
+        self.state.mark_saved(case, path, signature)
         self.settings.setValue("last_case_folder", str(Path(path).parent))
+        recent_files.remember(self.settings, path)
         self.statusBar().showMessage(f"Case {case.case_id} saved to {path}.", 10000)
         return True
 

@@ -10,6 +10,7 @@ gallery: the "Choose background gallery…" button asks the window for one.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -44,9 +45,11 @@ class ExplainerPanel(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         toggles = QVBoxLayout()
         toggles.setSpacing(2)
-        for name in (NONE, MARGINALS, *explainers):
+        for number, name in enumerate((NONE, MARGINALS, *explainers)):
             button = QPushButton(name)
             button.setCheckable(True)
+            if number < 10:
+                button.setShortcut(QKeySequence(f"Alt+{number}"))  # Alt+0 none, Alt+1 marginals
             self.group.addButton(button)
             self.buttons[name] = button
             toggles.addWidget(button)

@@ -12,29 +12,32 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from core.errors import PatchwiseError
 from core.models.registry import model_ids
 from core.strength_of_evidence.calibration_choice import NONE
 from core.workbench import explainer_catalogue as catalogue
 from core.workbench import jobs
 from core.workbench.session import Session
 from core.workbench.state import SIDES, Event
+from gui import recent_files
 from gui import window_chrome as chrome
-from gui.case_actions import CANCEL, DISCARD, SAVE, CaseActions
+from gui.case_actions import CANCEL, DISCARD, LOADING_CHANNELS, SAVE, CaseActions
 from gui.colormaps import DEFAULT_DIVERGING, DIVERGING
 from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
 from gui.explainer_panel import MARGINALS, ExplainerPanel
 from gui.explainer_panel import NONE as NO_MAP
+from gui.figure_export import add_window_export_actions
 from gui.map_overlays import MapOverlays
 from gui.pair_grid import PairGridPanel
 from gui.photo_pane import PhotoPane
@@ -45,8 +48,7 @@ from gui.workers import JobRunner
 
 __all__ = ["CANCEL", "DISCARD", "SAVE", "MainWindow"]
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files (*)"
-LOADING_CHANNELS = ("prepare-q", "prepare-k", "compare")
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.gif);;All files (*)"
 
 
 class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWindow):
@@ -81,6 +83,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
             str(settings.value("calibration", NONE)),
         )
         self.runner = JobRunner(threads, self)
+        self.batch_page = None  # created when first opened
         self.setWindowTitle("Patchwise: forensic face comparison workbench")
         self.setAcceptDrops(False)
 
@@ -96,17 +99,24 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         )
         self.error_banner.setVisible(False)
         self.signature_banner = chrome.signature_banner()
+        self.case_banner = chrome.DismissableBanner(
+            "background: #e4eefb; color: #0d2a52; border: 1px solid #a8c0e0;"
+        )
         self._overlay_opacity = 0.55
         self._cmap = str(settings.value("colormap", DEFAULT_DIVERGING))
         if self._cmap not in DIVERGING:
             self._cmap = DEFAULT_DIVERGING
         self._layout_widgets()
-        self._build_toolbar()
+        chrome.build_toolbar(self)
         self.case_actions = build_menus(self)
         self.undo_action, self.redo_action = self.case_actions["undo"], self.case_actions["redo"]
         self.status = chrome.StatusWidgets(self.statusBar(), engine, self.cancel_comparison)
         self.model_label, self.report_bar = self.status.model_label, self.status.report_bar
+        # In the status bar, not above the views: showing it must not re-lay out the window.
+        self.statusBar().insertPermanentWidget(0, self.case_banner, 1)
         self._connect()
+        add_window_export_actions(self)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.state.clear_selection)
         self.maps.colormap.setCurrentText(self._cmap)
         self.grid.set_colormap(self._cmap)
         self._update_evidence()
@@ -152,25 +162,10 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         layout.addWidget(splitter, 1)
         self.setCentralWidget(root)
 
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Settings")
-        bar.setObjectName("settings-toolbar")
-        self.addToolBar(bar)
-        self.model_box = chrome.model_box(model_ids(), self.state.model_id)
-        self.detector_box = chrome.detector_box(self.state.detector)
-        self.detector_box.setToolTip(chrome.detector_tooltip(self.engine))
-        self.calibration_box = chrome.calibration_box(self.session.calibration_choice)
-        for title, box in (
-            (" Model ", self.model_box),
-            ("  Detector ", self.detector_box),
-            ("  Calibration ", self.calibration_box),
-        ):
-            bar.addWidget(QLabel(title))
-            bar.addWidget(box)
-
     def _connect(self) -> None:
         for pane in self.panes.values():
             pane.fileDropped.connect(self.load_photo)
+            pane.landmarksPlaced.connect(self.place_landmarks)
             pane.faceClicked.connect(self.choose_face)
             pane.alignedClicked.connect(self.state.select_patch_at)
         self.grid.cellClicked.connect(self.state.select_cell)
@@ -179,6 +174,7 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.model_box.currentTextChanged.connect(self._model_chosen)
         self.detector_box.currentTextChanged.connect(self._detector_chosen)
         self.calibration_box.activated.connect(self._calibration_chosen)
+        self.threshold_box.valueChanged.connect(self._threshold_edited)
         self.maps.mapToggled.connect(self._map_toggled)
         self.maps.opacityChanged.connect(self._opacity_changed)
         self.maps.colormapChanged.connect(self._colormap_changed)
@@ -219,6 +215,25 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
             on_error=lambda message, expected, s=side: self._failed(message, expected, s),
         )
 
+    def open_batch_page(self):
+        """The batch page (one per window): many pairs, curves, a table to open from."""
+        from gui.batch_page import BatchPage
+
+        if self.batch_page is None:
+            self.batch_page = BatchPage(self)
+        self.batch_page.show()
+        return self.batch_page
+
+    def place_landmarks(self, side: str, points) -> bool:
+        """Align `side` with five points placed by hand, and compare again."""
+        try:
+            placed = self.state.place_landmarks(side, points)
+        except PatchwiseError as exc:
+            self.state.set_error(str(exc))
+            return False
+        self._undo_changed()
+        return placed and self.compare()
+
     def choose_face(self, side: str, index: int) -> None:
         if self.state.choose_face(side, index):
             self._undo_changed()
@@ -255,6 +270,8 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.statusBar().showMessage("Cancelled.", 5000)
 
     def _prepared(self, side: str, path: str, source, prepared, record: bool) -> None:
+        if source is None:
+            recent_files.remember(self.settings, path)
         if record:
             self.state.set_photo(side, path, source)
         else:

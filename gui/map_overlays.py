@@ -144,8 +144,13 @@ class MapOverlays:
             self.load_gallery(gallery.folder)
 
     def _cancel_maps(self) -> None:
+        """Stop the map and gallery jobs; a map that was not computed is no longer chosen."""
         self.runner.cancel("explain")
         self.runner.cancel("gallery")
+        self.maps.set_busy(None)
+        current = self.maps.current
+        if current in catalogue.TOGGLES and self.session.cached_map(current) is None:
+            self.maps.choose(NONE)
 
     def _gallery_changed(self) -> None:
         self.maps.gallery_label.setText(catalogue.gallery_text(self.state.gallery))

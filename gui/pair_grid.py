@@ -40,8 +40,9 @@ def describe_term(info: dict) -> str:
 
 
 def cell_ticks(k: int) -> list[tuple[int, str]]:
-    """Integer cell numbers for a K x K grid axis: every cell when K is small, else every 5th."""
-    step = 1 if k <= 16 else 5
+    """Integer cell numbers for a K x K grid axis: every cell up to 10, every 2nd up to 20
+    (two-digit labels of neighbouring cells would touch), else every 5th."""
+    step = 1 if k <= 10 else 2 if k <= 20 else 5
     return [(i, str(i)) for i in range(0, k, step)]
 
 

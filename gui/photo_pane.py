@@ -1,6 +1,7 @@
 """One evidence pane: the original photo with numbered faces, and the aligned face below.
 
-It takes a photo by drag and drop; a click on a face box chooses that face, a
+Both views zoom with the mouse wheel and pan with a drag; Fit and 1:1 reset
+them. It takes a photo by drag and drop; a click on a face box chooses that face, a
 click on the aligned face reports the aligned-face point (the view model turns
 it into a cell). The selected patch is outlined on the aligned face and, through
 the inverse alignment transform (AlignedFace.box_to_original), on the photo.
@@ -10,22 +11,43 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsPolygonItem,
     QGraphicsRectItem,
+    QHBoxLayout,
     QLabel,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from core.manual_landmarks import POINT_NAMES
 from core.workbench.state import SIDE_TITLES
 from gui.signed_colour_bar import SignedColourBar
 
 CHOSEN = QColor(255, 210, 0)
 OTHER = QColor(0, 200, 255)
 PATCH = QColor(255, 40, 200)
+DROP_HINT = "Drop a photo here, or use File → Open."
+
+
+def fit(view: pg.ViewBox) -> None:
+    """The whole image in view."""
+    view.autoRange(padding=0.01)
+
+
+def one_to_one(view: pg.ViewBox) -> None:
+    """One image pixel per screen pixel, around the current centre."""
+    rect = view.sceneBoundingRect()
+    centre = view.viewRect().center()
+    half_w, half_h = rect.width() / 2, rect.height() / 2
+    view.setRange(
+        xRange=(centre.x() - half_w, centre.x() + half_w),
+        yRange=(centre.y() - half_h, centre.y() + half_h),
+        padding=0,
+    )
 
 
 def _pen(color: QColor, width: float) -> QPen:
@@ -36,7 +58,8 @@ def _pen(color: QColor, width: float) -> QPen:
 
 
 def _image_view(widget: pg.GraphicsLayoutWidget) -> tuple[pg.ViewBox, pg.ImageItem]:
-    view = widget.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+    """An image view that zooms with the wheel and pans with a drag (a click still picks)."""
+    view = widget.addViewBox(lockAspect=True, invertY=True, enableMouse=True)
     view.setMenuEnabled(False)
     image = pg.ImageItem(axisOrder="row-major")
     view.addItem(image)
@@ -47,6 +70,7 @@ class PhotoPane(QWidget):
     """Photo (faces numbered from 1) above, aligned face below, for side "q" or "k"."""
 
     fileDropped = Signal(str, str)  # side, path
+    landmarksPlaced = Signal(str, object)  # side, five (x, y) photo points
     faceClicked = Signal(str, int)  # side, face index (0 = largest)
     alignedClicked = Signal(str, float, float)  # side, x, y in aligned-face pixels
 
@@ -59,7 +83,7 @@ class PhotoPane(QWidget):
         self._aligned = None
 
         self.title = QLabel(f"<b>{SIDE_TITLES[side]}</b>")
-        self.info = QLabel("Drop a photo here, or use File → Open.")
+        self.info = QLabel(DROP_HINT)
         self.info.setWordWrap(True)
         self.photo_widget = pg.GraphicsLayoutWidget()
         self.photo_view, self.photo_image = _image_view(self.photo_widget)
@@ -75,6 +99,11 @@ class PhotoPane(QWidget):
             view.setAcceptDrops(False)
             view.setBackground("#202020")
 
+        self._points: list[tuple[float, float]] = []
+        self._levels = (0.0, 255.0)  # display-only brightness and contrast (set_display)
+        self.point_marks = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k"), brush=pg.mkBrush(PATCH))
+        self.point_marks.setZValue(20)
+        self.photo_view.addItem(self.point_marks)
         self.photo_patch = QGraphicsPolygonItem()
         self.photo_patch.setPen(_pen(PATCH, 2.5))
         self.photo_view.addItem(self.photo_patch)
@@ -86,9 +115,28 @@ class PhotoPane(QWidget):
         self.overlay.setZValue(5)
         self.clear_patch()
 
+        zoom = QHBoxLayout()
+        zoom.addWidget(self.title, 1)
+        self.place_button = QToolButton()
+        self.place_button.setText("Landmarks")
+        self.place_button.setCheckable(True)
+        self.place_button.setToolTip(
+            "Place the five landmarks by hand: click " + ", ".join(POINT_NAMES) + " on the photo"
+        )
+        self.place_button.toggled.connect(self._placing_toggled)
+        zoom.addWidget(self.place_button)
+        for text, tip, slot in (
+            ("Fit", "Show the whole photo and face (wheel: zoom, drag: pan)", self.fit_all),
+            ("1:1", "One image pixel per screen pixel", self.one_to_one_all),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            zoom.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.title)
+        layout.addLayout(zoom)
         layout.addWidget(self.photo_widget, 3)
         layout.addWidget(self.info)
         layout.addWidget(self.aligned_caption)
@@ -112,7 +160,7 @@ class PhotoPane(QWidget):
         if prepared is None:
             self.photo_image.clear()
             return
-        self.photo_image.setImage(np.asarray(prepared.evidence.rgb), autoLevels=False)
+        self.photo_image.setImage(np.asarray(prepared.evidence.rgb), levels=self._levels)
         for index, face in enumerate(self._faces):
             x1, y1, x2, y2 = (float(v) for v in face.box)
             rect = QGraphicsRectItem(x1, y1, x2 - x1, y2 - y1)
@@ -140,9 +188,33 @@ class PhotoPane(QWidget):
         self.info.setText(text)
         self.info.setToolTip(f"SHA-256 {evidence.sha256}")
 
+    def set_display(self, brightness: float, contrast: float) -> None:
+        """Display-only brightness (-1..1) and contrast (>0) of the photo and the aligned face:
+        the pixels compared, stored and reported are never changed."""
+        centre = 127.5 - 127.5 * brightness
+        half = 127.5 / max(contrast, 1e-3)
+        self._levels = (centre - half, centre + half)
+        for image in (self.photo_image, self.aligned_image):
+            if image.image is not None:
+                image.setLevels(self._levels)
+
+    def fit_all(self) -> None:
+        fit(self.photo_view)
+        fit(self.aligned_view)
+
+    def one_to_one_all(self) -> None:
+        one_to_one(self.photo_view)
+        one_to_one(self.aligned_view)
+
     def clear_photo(self) -> None:
         self.show_photo(None, 0)
         self.show_aligned(None)
+
+    def reset(self) -> None:
+        """Empty, as a new window shows it."""
+        self.clear_photo()
+        self.info.setText(DROP_HINT)
+        self.info.setToolTip("")
 
     def show_aligned(self, aligned) -> None:
         self._aligned = aligned
@@ -152,7 +224,7 @@ class PhotoPane(QWidget):
             self.aligned_image.clear()
             self.aligned_caption.setText("Aligned face")
             return
-        self.aligned_image.setImage(np.asarray(aligned.image), autoLevels=False)
+        self.aligned_image.setImage(np.asarray(aligned.image), levels=self._levels)
         self.aligned_view.autoRange(padding=0.01)
         self.aligned_caption.setText(
             f"Aligned face ({aligned.size}×{aligned.size} px); click to pick a cell"
@@ -186,11 +258,32 @@ class PhotoPane(QWidget):
 
     # -- input -------------------------------------------------------------------------
 
+    def _placing_toggled(self, placing: bool) -> None:
+        self._points = []
+        self.point_marks.setData([], [])
+        if placing:
+            self.info.setText(f"Click the {POINT_NAMES[0]} (1 of 5); click Landmarks to stop.")
+
     def _photo_clicked(self, event) -> None:
         point = self.photo_view.mapSceneToView(event.scenePos())
+        if self.place_button.isChecked():
+            self._add_point(point.x(), point.y())
+            return
         index = self.face_at(point.x(), point.y())
         if index is not None:
             self.faceClicked.emit(self.side, index)
+
+    def _add_point(self, x: float, y: float) -> None:
+        """One landmark placed; the fifth hands all five to the window."""
+        self._points.append((float(x), float(y)))
+        self.point_marks.setData([p[0] for p in self._points], [p[1] for p in self._points])
+        if len(self._points) < len(POINT_NAMES):
+            n = len(self._points)
+            self.info.setText(f"Click the {POINT_NAMES[n]} ({n + 1} of 5).")
+            return
+        points = list(self._points)
+        self.place_button.setChecked(False)
+        self.landmarksPlaced.emit(self.side, points)
 
     def face_at(self, x: float, y: float) -> int | None:
         """The smallest detected face box containing photo point (x, y)."""
@@ -216,8 +309,3 @@ class PhotoPane(QWidget):
         if urls:
             event.acceptProposedAction()
             self.fileDropped.emit(self.side, urls[0].toLocalFile())
-
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if event.key() == Qt.Key.Key_Escape:
-            self.clear_patch()
-        super().keyPressEvent(event)

@@ -64,11 +64,20 @@ class SettingsActions:
         self._update_evidence()
 
     def _calibration(self):
-        """The chosen calibration for the current model; errors go to the banner."""
+        """The chosen calibration for the current model, or None.
+
+        A lab file that cannot be used with this model is not left shown as
+        chosen: the choice falls back to uncalibrated, and the banner says why.
+        """
         try:
             return self.session.calibration()
         except PatchwiseError as exc:
-            self.state.set_error(str(exc))
+            self.state.set_error(f"Calibration not used (the gauge is uncalibrated): {exc}")
+            if self.session.calibration_choice not in (NONE, DEMO):
+                with self.state.undo.replay():
+                    self.session.choose_calibration(NONE)
+                chrome.show_calibration(self.calibration_box, NONE)
+                self.settings.setValue("calibration", NONE)
             return None
 
     def _update_evidence(self) -> None:
@@ -86,7 +95,22 @@ class SettingsActions:
         status = result.calibration_status
         if choice == DEMO and result.calibration is None:
             status += f" (no DEMO calibration is bundled for {comparison.model.id})"
-        self.gauge.set_result(result.score, result.threshold, status, lr_view.gauge_text(result))
+        threshold, source = self.session.decision_threshold(result)
+        lines = lr_view.gauge_text(result, source)
+        self.gauge.set_result(result.score, threshold, status, lines)
+
+    def _threshold_edited(self, value: float) -> None:
+        """The toolbar's threshold box: its lowest value means "the default"."""
+        threshold = None if value <= self.threshold_box.minimum() else round(value, 4)
+        if threshold != self.session.threshold:
+            self.set_threshold(threshold)
+
+    def set_threshold(self, threshold: float | None) -> None:
+        """The examiner's decision threshold (None: the documented default)."""
+        self.session.choose_threshold(threshold)
+        chrome.show_threshold(self.threshold_box, threshold)
+        self._undo_changed()
+        self._update_evidence()
 
     def _gauge_details(self) -> None:
         calibration = self._calibration()

@@ -21,9 +21,9 @@ NO_CALIBRATION_TEXT = (
 )
 
 
-def gauge_text(result: EvidenceResult) -> list[str]:
-    """The evidence lines under the gauge."""
-    lines = [f"Threshold: {result.threshold_source}"]
+def gauge_text(result: EvidenceResult, threshold_source: str | None = None) -> list[str]:
+    """The evidence lines under the gauge (`threshold_source`: when the examiner set one)."""
+    lines = [f"Threshold: {threshold_source or result.threshold_source}"]
     if result.c_score is not None:
         c = result.c_score
         lines.append(f"C-Score {c['c_score']:.3f} (folds {c['fold_min']:.3f}–{c['fold_max']:.3f})")

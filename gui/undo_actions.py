@@ -27,8 +27,13 @@ class UndoActions:
                     self.load_photo(edit.side, *value, record=False)
             elif edit.kind is EditKind.FACE:
                 self.choose_face(edit.side, value)
+            elif edit.kind is EditKind.LANDMARKS:
+                self.state.replace_faces(edit.side, value)
+                self.compare()
             elif edit.kind is EditKind.MODEL:
                 self.model_box.setCurrentText(value)
+            elif edit.kind is EditKind.THRESHOLD:
+                self.set_threshold(value)
             else:
                 self.set_calibration(value)
         self._undo_changed()

@@ -6,14 +6,19 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QSlider,
+    QToolBar,
     QWidget,
 )
 
+from core.models.registry import model_ids
 from core.strength_of_evidence.calibration_choice import DEMO, NONE
 
 DETECTORS = ("auto", "mtcnn", "insightface")
@@ -157,3 +162,114 @@ class StatusWidgets:
     def show_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
+
+
+class DismissableBanner(QWidget):
+    """A message that stays until the examiner dismisses it (e.g. an opened case's integrity)."""
+
+    def __init__(self, style: str):
+        super().__init__()
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(dismiss)
+        self.setStyleSheet(style)
+        self.setVisible(False)
+
+    def show_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.setVisible(True)
+
+
+def link_zoom_box(panes: dict) -> QCheckBox:
+    """A toggle that makes Q's and K's aligned faces zoom and pan together."""
+    box = QCheckBox("Link Q/K zoom")
+    box.setToolTip("Zoom and pan the two aligned faces together (they share one frame)")
+
+    def link(checked: bool) -> None:
+        view_q, view_k = panes["q"].aligned_view, panes["k"].aligned_view
+        view_k.setXLink(view_q if checked else None)
+        view_k.setYLink(view_q if checked else None)
+
+    box.toggled.connect(link)
+    return box
+
+
+def threshold_box() -> QDoubleSpinBox:
+    """The examiner's threshold on the score; its lowest value reads "default"."""
+    box = QDoubleSpinBox()
+    box.setRange(-1.01, 1.0)
+    box.setDecimals(3)
+    box.setSingleStep(0.01)
+    box.setSpecialValueText("default")
+    box.setValue(box.minimum())
+    box.setKeyboardTracking(False)
+    box.setToolTip(
+        "Your decision threshold on the score, recorded in the case and the report beside "
+        "the default's provenance. Ignored with a calibration (it brings its own)."
+    )
+    return box
+
+
+def show_threshold(box: QDoubleSpinBox, threshold: float | None) -> None:
+    box.blockSignals(True)
+    box.setValue(box.minimum() if threshold is None else threshold)
+    box.blockSignals(False)
+
+
+def display_controls(panes: dict) -> QWidget:
+    """Brightness and contrast sliders for looking at the photos (display only)."""
+    box = QWidget()
+    layout = QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    box.brightness, box.contrast = (
+        QSlider(Qt.Orientation.Horizontal),
+        QSlider(Qt.Orientation.Horizontal),
+    )
+    box.brightness.setRange(-100, 100)
+    box.contrast.setRange(20, 400)
+    box.contrast.setValue(100)
+
+    def apply() -> None:
+        for pane in panes.values():
+            pane.set_display(box.brightness.value() / 100, box.contrast.value() / 100)
+
+    for label, slider in (("  Brightness", box.brightness), ("Contrast", box.contrast)):
+        slider.setMaximumWidth(80)
+        slider.setToolTip("Display only: the compared, stored and reported pixels are unchanged")
+        slider.valueChanged.connect(apply)
+        layout.addWidget(QLabel(label))
+        layout.addWidget(slider)
+    return box
+
+
+def build_toolbar(window) -> None:
+    """The settings toolbar: model, detector, calibration, threshold, zoom link, display.
+
+    The boxes become attributes of the window (model_box, detector_box, ...).
+    """
+    bar = QToolBar("Settings")
+    bar.setObjectName("settings-toolbar")
+    window.addToolBar(bar)
+    window.model_box = model_box(model_ids(), window.state.model_id)
+    window.detector_box = detector_box(window.state.detector)
+    window.detector_box.setToolTip(detector_tooltip(window.engine))
+    window.calibration_box = calibration_box(window.session.calibration_choice)
+    window.threshold_box = threshold_box()
+    window.link_zoom = link_zoom_box(window.panes)
+    window.display = display_controls(window.panes)
+    for title, box in (
+        (" Model ", window.model_box),
+        ("  Detector ", window.detector_box),
+        ("  Calibration ", window.calibration_box),
+        ("  Threshold ", window.threshold_box),
+        ("", window.link_zoom),
+        ("", window.display),
+    ):
+        bar.addWidget(QLabel(title))
+        bar.addWidget(box)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 
 from gui import window_chrome as chrome
+from gui.recent_files import fill_menu
 
 
 def _add(window, menu, entries, named: dict) -> None:
@@ -40,6 +41,9 @@ def build_menus(window) -> dict[str, QAction]:
         ),
     )
     _add(window, file_menu, case_entries, named)
+    recent_menu = file_menu.addMenu("Open &recent")
+    recent_menu.aboutToShow.connect(lambda: fill_menu(recent_menu, window))
+    fill_menu(recent_menu, window)
     file_menu.addSeparator()
     _add(window, file_menu, photo_entries, named)
     file_menu.addSeparator()
@@ -56,6 +60,8 @@ def build_menus(window) -> dict[str, QAction]:
         ("gallery", "Choose background &gallery…", None, window.choose_gallery),
     )
     _add(window, edit_menu, edit_entries, named)
+    tools = ((None, "&Batch evaluation…", QKeySequence("Ctrl+B"), window.open_batch_page),)
+    _add(window, window.menuBar().addMenu("&Tools"), tools, named)
     about = ((None, "About Patchwise", None, lambda: chrome.show_about(window)),)
     _add(window, window.menuBar().addMenu("&Help"), about, named)
     return named

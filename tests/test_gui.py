@@ -74,6 +74,9 @@ def test_clicking_a_grid_cell_selects_the_patches_on_both_faces_and_photos(
     window.grid.top_list.itemClicked.emit(window.grid.top_list.item(1))
     top = comparison.decomposition.top_pairs(1)[0][0]
     assert (window.state.selection.i, window.state.selection.j) == (top["i"], top["j"])
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # hides every outline, on Q and on K
+    assert window.state.selection is None
+    assert not any(pane.aligned_patch.isVisible() for pane in window.panes.values())
 
 
 def test_clicking_a_point_on_a_face_selects_the_patch_under_it(qtbot, window, genuine_small):
@@ -107,17 +110,21 @@ def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
     ticks_while_running = len(ticks)
     qtbot.waitUntil(lambda: len(ticks) >= ticks_while_running + 10, timeout=WAIT_MS)
     assert window.runner.is_busy("explain")  # the GUI ticked while the explainer ran
-    with qtbot.waitSignal(window.runner.stopped, timeout=WAIT_MS):
+    with qtbot.waitSignal(
+        window.runner.stopped, timeout=WAIT_MS, check_params_cb=lambda channel: channel == "explain"
+    ):
         window.maps.cancel.click()
     assert not window.runner.is_busy("explain")
     assert window.panes["q"].overlay.image is None  # no map from the cancelled run
     assert not window.maps.progress.isVisible()
+    assert window.maps.current == NONE and "Computing" not in window.maps.info.text()
 
     with qtbot.waitSignal(window.explained, timeout=WAIT_MS):
         window.maps.choose("Grad-CAM")
     timer.stop()
     assert window.panes["q"].overlay.image.shape == (112, 112, 4)
     assert "deletion AUC" in window.maps.info.text()
+    assert window.maps.buttons[NONE].shortcut().toString() == "Alt+0"  # Alt+N: toggle N
     window.maps.choose(NONE)
     with qtbot.assertNotEmitted(window.runner.started):
         window.maps.choose("Grad-CAM")  # cached per (pair, model, settings, seed)
@@ -285,3 +292,91 @@ def test_a_failed_drop_keeps_the_photo_and_undo_redo_restore_choices(
     with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
         assert window.redo()
     assert state.paths["k"] == other and not window.redo_action.isEnabled()
+
+
+def test_photos_and_faces_zoom_pan_fit_one_to_one_and_link(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
+    q, k = window.panes["q"], window.panes["k"]
+    assert q.aligned_view.state["mouseEnabled"] == [True, True]  # wheel zooms, drag pans
+    full = q.aligned_view.viewRect().width()
+    q.aligned_view.scaleBy((0.5, 0.5))
+    assert q.aligned_view.viewRect().width() == pytest.approx(full / 2, rel=0.05)
+    window.link_zoom.setChecked(True)
+    q.aligned_view.scaleBy((0.5, 0.5))
+    qtbot.wait(50)
+    assert k.aligned_view.viewRect().width() == pytest.approx(
+        q.aligned_view.viewRect().width(), rel=0.05
+    )
+    q.fit_all()
+    assert q.aligned_view.viewRect().width() == pytest.approx(full, rel=0.05)
+    q.one_to_one_all()
+    on_screen = q.photo_view.sceneBoundingRect().width()
+    assert q.photo_view.viewRect().width() == pytest.approx(on_screen, rel=0.02)
+
+
+def test_an_examiner_threshold_moves_the_gauge_and_can_be_undone(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
+    default = window.gauge.threshold
+    window.threshold_box.setValue(0.95)
+    assert window.gauge.threshold == 0.95 and window.session.threshold == 0.95
+    assert "set by the examiner" in window.gauge.summary()
+    assert window.undo()
+    assert window.gauge.threshold == default and window.session.threshold is None
+    assert window.threshold_box.specialValueText() == window.threshold_box.text()
+
+
+def test_landmarks_placed_by_hand_align_the_face_are_saved_and_undone(
+    qtbot, window, genuine_small, tmp_path
+):
+    load_pair(qtbot, window, *genuine_small)
+    detected = window.state.comparison
+    points = np.asarray(detected.a.prepared.faces[0].landmarks)
+    pane = window.panes["q"]
+    pane.place_button.setChecked(True)
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        for x, y in points:  # five real clicks on the photo, in the template's order
+            click_view(qtbot, pane.photo_widget, pane.photo_view, x, y)
+    placed = window.state.comparison
+    face = placed.a.prepared.faces[placed.a.index]
+    assert face.placed_by_hand and not pane.place_button.isChecked()
+    assert np.abs(face.landmarks - points).max() < 3  # within a screen pixel or two
+    assert placed.cosine == pytest.approx(detected.cosine, abs=0.05)
+    path = str(tmp_path / "placed.pwcase")
+    assert window.save_case_to(path)
+    assert "A" in window.state.case.settings["landmarks"]
+    assert "landmarks of Q" in window.undo_action.text()
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.undo()
+    assert not window.state.comparison.a.prepared.faces[0].placed_by_hand
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.open_case(path)  # the case brings its hand-placed points back
+    reopened = window.state.comparison
+    assert reopened.a.prepared.faces[0].placed_by_hand
+    assert reopened.cosine == pytest.approx(placed.cosine, abs=1e-6)
+
+
+def test_figures_export_as_png_and_svg(qtbot, window, genuine_small, tmp_path):
+    from gui.figure_export import export_figure
+
+    load_pair(qtbot, window, *genuine_small)
+    window.maps.choose(MARGINALS)
+    pane = window.panes["q"]
+    assert [a.text() for a in pane.aligned_widget.actions()] == ["Export as PNG or SVG…"]
+    png = export_figure(pane.aligned_widget, str(tmp_path / "face.png"))
+    image = QImage(png)
+    assert image.width() == pane.aligned_widget.width() and not image.isNull()
+    svg = export_figure(window.grid.graphics, str(tmp_path / "grid.svg"))
+    text = open(svg, encoding="utf-8").read()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text and "<image" in text
+
+
+def test_brightness_and_contrast_change_the_display_only(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
+    before = window.state.comparison
+    pixels = before.a.prepared.evidence.rgb.copy()
+    window.display.brightness.setValue(50)
+    window.display.contrast.setValue(200)
+    low, high = window.panes["q"].photo_image.getLevels()
+    assert (low, high) == pytest.approx((0.0, 127.5))  # brighter, twice the contrast
+    assert window.state.comparison is before  # nothing recomputed
+    assert np.array_equal(before.a.prepared.evidence.rgb, pixels)

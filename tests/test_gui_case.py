@@ -15,7 +15,10 @@ from conftest import load_pair  # noqa: E402
 
 from core.case import open_case  # noqa: E402
 from gui import main_window  # noqa: E402
+from gui.explainer_panel import MARGINALS  # noqa: E402
+from gui.explainer_panel import NONE as NO_MAP  # noqa: E402
 from gui.main_window import CANCEL, DISCARD  # noqa: E402
+from gui.photo_pane import DROP_HINT  # noqa: E402
 
 
 def test_save_then_open_in_a_fresh_window_reproduces_the_comparison(
@@ -46,6 +49,8 @@ def test_save_then_open_in_a_fresh_window_reproduces_the_comparison(
     assert comparison.a.prepared.evidence.sha256 == case.input("A").sha256
     assert fresh.state.paths["q"] == case.input("A").name
     assert not fresh.state.dirty
+    qtbot.wait(1200)  # the integrity summary stays until dismissed, whatever the status bar says
+    assert fresh.case_banner.isVisibleTo(fresh) and "integrity" in fresh.case_banner.label.text()
     # Saving the unchanged case again keeps its id and appends to its audit log.
     assert fresh.save_case()
     again, _, verification = open_case(saved)
@@ -163,9 +168,13 @@ def test_unsaved_work_asks_before_new_case_and_cancel_keeps_it(
     assert win.state.comparison is None and win.state.case is None and not win.state.dirty
 
     load_pair(qtbot, win, *genuine_small)
+    win.maps.choose(MARGINALS)
     win.ask_discard = lambda: DISCARD
     assert win.new_case()
     assert win.state.comparison is None and win.state.paths == {"q": None, "k": None}
+    # Every view is reset: captions, the map toggle and its text, the status bar.
+    assert all(pane.info.text() == DROP_HINT for pane in win.panes.values())
+    assert win.maps.current == NO_MAP and win.statusBar().currentMessage() == ""
 
 
 def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
@@ -194,7 +203,9 @@ def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
     state.set_model("other")
     assert state.dirty
 
-    case = SimpleNamespace(input=lambda role: SimpleNamespace(face_index={"A": 2, "B": 1}[role]))
+    case = SimpleNamespace(
+        input=lambda role: SimpleNamespace(face_index={"A": 2, "B": 1}[role]), settings={}
+    )
     state.begin_restoring(case, "y.pwcase", None, "m")
     for side in ("q", "k"):
         state.set_photo(side, f"{side}.jpg", b"bytes")
@@ -242,3 +253,22 @@ def test_signature_status_in_the_status_bar_and_details_and_a_red_banner_when_mo
     assert "#b71c1c" in fresh.signature_banner.styleSheet()  # red
     assert "modified after signing" in fresh.status.signature_label.text()
     assert [kind for kind, _, _ in fresh.dialogs] == ["warning"]
+
+
+def test_recent_files_list_the_photos_and_cases_newest_first(
+    qtbot, make_window, genuine_small, tmp_path
+):
+    from gui.recent_files import recent
+
+    win = make_window()
+    load_pair(qtbot, win, *genuine_small)
+    path = str(tmp_path / "recent.pwcase")
+    assert win.save_case_to(path)
+    names = [p.rsplit("/", 1)[-1] for p in recent(win.settings)]
+    assert names[0] == "recent.pwcase" and set(names[1:3]) == {
+        genuine_small[0].rsplit("/", 1)[-1],
+        genuine_small[1].rsplit("/", 1)[-1],
+    }
+    with qtbot.waitSignal(win.ready, timeout=WAIT_MS):
+        assert win.open_recent_case(recent(win.settings)[0])
+    assert win.state.case_path == path

@@ -300,11 +300,14 @@ def test_text_file_named_jpg(tmp_path):
         load_evidence(path)
 
 
-def test_gif_is_unsupported(tmp_path):
-    path = save(Image.new("P", (4, 4)), tmp_path / "anim.gif", "GIF")
-
-    with pytest.raises(ImageReadError, match=r"anim\.gif: GIF images are not supported"):
-        load_evidence(path)
+def test_animated_gif_and_apng_load_their_first_frame_and_say_so(tmp_path):
+    frames = [Image.new("RGB", (8, 8), colour) for colour in ((200, 0, 0), (0, 0, 200))]
+    for name, fmt in (("anim.gif", "GIF"), ("anim.png", "PNG")):
+        path = save(frames[0], tmp_path / name, fmt, save_all=True, append_images=frames[1:])
+        ev = load_evidence(path)
+        assert ev.format == fmt and ev.rgb.shape == (8, 8, 3)
+        assert ev.rgb[0, 0, 0] > 150 and ev.rgb[0, 0, 2] < 50  # the first (red) frame
+        assert any("first frame only" in step for step in ev.conversions)
 
 
 def test_missing_file_and_directory(tmp_path):

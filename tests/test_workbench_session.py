@@ -85,3 +85,19 @@ def test_a_missing_demo_calibration_is_an_error_only_on_demand(engine, genuine_s
     session.choose_calibration(str(genuine_small[0]))  # a photo is no calibration file
     with pytest.raises(CalibrationError):
         session.calibration()
+
+
+def test_the_examiners_threshold_is_recorded_beside_the_default(engine, genuine_small, tmp_path):
+    session = compared_session(engine, *genuine_small, calibration="none")
+    result = session.evidence(None)
+    assert session.decision_threshold(result) == (result.threshold, result.threshold_source)
+    session.choose_threshold(0.95)
+    threshold, source = session.decision_threshold(result)
+    assert threshold == 0.95 and source.startswith("set by the examiner (default ")
+    assert session.state.undo.undo_label == "threshold"
+    case = session.save(str(tmp_path / "t.pwcase"))
+    assert case.settings["threshold"] == 0.95
+    assert "examiner threshold set" in [entry.action for entry in case.audit_log]
+    session.choose_calibration("demo")  # a calibration brings its own threshold
+    calibrated = session.evidence(session.calibration())
+    assert session.decision_threshold(calibrated)[0] == calibrated.threshold

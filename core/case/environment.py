@@ -1,9 +1,10 @@
 """The software and machine that computed a result, for a case's provenance.
 
-The git commit is read with `git rev-parse HEAD` in the source folder; an
-installed copy has no repository (or no git), and then the commit is None. The
-desktop bundle records the commit it was built from in build_info.json
-(packaging/patchwise.spec) and reports that one.
+The git commit is read with `git rev-parse HEAD` in the source folder, once per
+process (the code that runs is the code that was loaded; two git calls per new
+case would also stall the workbench); an installed copy has no repository (or
+no git), and then the commit is None. The desktop bundle records the commit it
+was built from in build_info.json (packaging/patchwise.spec) and reports that one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import platform
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from core.resource_paths import application_root, is_frozen
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
+@cache
 def git_commit(root: Path = _SOURCE_ROOT) -> str | None:
     """The commit of the source tree (with "+dirty" if it has local changes), or None."""
     if is_frozen():

@@ -78,8 +78,14 @@ def rerun_case(
     `progress`/`cancel` are passed to the explainers, the only slow part.
     """
     a, b = case.input("A"), case.input("B")
+    placed = case.settings.get("landmarks") or {}  # points placed by hand, per role
     with recorded_runtime(case.settings.get("runtime")):
-        prepared = [engine.prepare(originals[i.role], name=i.name) for i in (a, b)]
+        prepared = []
+        for item in (a, b):
+            prep = engine.prepare(originals[item.role], name=item.name)
+            if item.role in placed:
+                prep = prep.with_landmarks(np.asarray(placed[item.role], dtype=np.float64))
+            prepared.append(prep)
         comparison = engine.compare_prepared(
             prepared[0], prepared[1], case.settings["model_id"], a.face_index, b.face_index
         )

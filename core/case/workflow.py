@@ -4,10 +4,12 @@ The CLI (`report`) and the workbench both build cases here, so a case has one
 shape whichever front end made it. Every audit entry the workflow causes is
 appended by a function of this package (`Case.log` is the only writer):
 
-- build_case: "case created", then "evidence computed";
+- build_case: "case created", "landmarks placed by hand" (when they were), then
+  "evidence computed";
 - case_for_comparison: "comparison replaced" when the pair, model or score
   changed, "evidence computed" when the calibration in use changed;
 - apply_details: "case details edited";
+- set_threshold: "examiner threshold set";
 - record_explanations: "explainer run" for each map first recorded;
 - record_report: "report exported" (after core.report.write_report wrote it);
 - core.case.rerun.rerun_case: "re-run"; core.case.case_file.save_case: "case saved".
@@ -91,8 +93,22 @@ def build_case(
         max_pixels=max_pixels,
         threshold=threshold,
     )
+    placed = hand_placed_landmarks(comparison)
+    if placed:
+        case.settings["landmarks"] = placed  # the re-run aligns with them again
+        case.log("landmarks placed by hand", ", ".join(f"image {role}" for role in placed))
     add_evidence(case, calibration, calibration_bytes(calibration))
     return case
+
+
+def hand_placed_landmarks(comparison) -> dict[str, list]:
+    """Role -> the 5 points the examiner placed, for the sides whose face was placed by hand."""
+    placed = {}
+    for role, side in (("A", comparison.a), ("B", comparison.b)):
+        face = side.prepared.faces[side.index]
+        if face.placed_by_hand:
+            placed[role] = [[float(x), float(y)] for x, y in face.landmarks]
+    return placed
 
 
 def case_matches(case: Case, comparison) -> bool:
@@ -190,3 +206,17 @@ def record_report(case: Case, out_path: str | os.PathLike, digest: str) -> None:
     """Log the PDF report written to `out_path` (its size and SHA-256) in the case."""
     size = os.stat(out_path).st_size
     case.log("report exported", f"{Path(out_path).name}, {size:,} bytes, SHA-256 {digest}")
+
+
+def set_threshold(case: Case, threshold: float | None) -> bool:
+    """Record the examiner's decision threshold (None: the model's or calibration's own).
+
+    It applies only without a calibration (which brings its own threshold). Logs
+    one "examiner threshold set" entry; False when it did not change.
+    """
+    if case.settings.get("threshold") == threshold:
+        return False
+    case.settings["threshold"] = threshold
+    detail = "cleared: the default applies" if threshold is None else f"{threshold:+.4f}"
+    case.log("examiner threshold set", detail)
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.atomic_write import write_json_atomically
+from core.cli.landmark_options import add_landmark_options, landmarks_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
@@ -29,6 +30,7 @@ def register(commands) -> None:
     parser.add_argument(
         "--verbal-scale", metavar="FILE", default=None, help="verbal-scale JSON (default: ENFSI)"
     )
+    add_landmark_options(parser)
     add_runtime_options(parser)
 
 
@@ -49,6 +51,7 @@ def run(args) -> int:
         model_id,
         face_a=args.face_a,
         face_b=args.face_b,
+        **landmarks_from_args(args),
     )
     print_comparison(result, top=args.top)
     evidence = evidence_for(result.cosine, calibration, model_id=model_id, scale=scale)

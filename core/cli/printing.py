@@ -9,9 +9,12 @@ def _side_line(tag: str, side: FaceSide) -> str:
     ev = side.prepared.evidence
     face = side.prepared.faces[side.index]
     converted = f"; {', '.join(ev.conversions)}" if ev.conversions else ""
+    header = f"{tag}: {ev.name} ({ev.width}x{ev.height} {ev.format}, sha256 {ev.sha256[:16]}…)\n"
+    if face.placed_by_hand:
+        points = " ".join(f"({x:.1f},{y:.1f})" for x, y in face.landmarks)
+        return f"{header}   landmarks PLACED BY HAND: {points}{converted}"
     return (
-        f"{tag}: {ev.name} ({ev.width}x{ev.height} {ev.format}, sha256 {ev.sha256[:16]}…)\n"
-        f"   face {side.index + 1} of {len(side.prepared.faces)} found "
+        f"{header}   face {side.index + 1} of {len(side.prepared.faces)} found "
         f"(index {side.index}, detector score {face.score:.3f}){converted}"
     )
 

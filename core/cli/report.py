@@ -16,6 +16,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.cli.landmark_options import add_landmark_options, landmarks_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 from core.errors import CaseFileError, UsageError
 
@@ -71,6 +72,7 @@ def register(commands) -> None:
         help="sign the PDF with a lab's PKCS#12 key and certificate (passphrase from "
         "$PATCHWISE_PKCS12_PASSPHRASE) instead of the examiner key's self-signed certificate",
     )
+    add_landmark_options(parser)
     add_runtime_options(parser)
 
 
@@ -136,6 +138,7 @@ def _new_case(args):
         args.model or DEFAULT_MODEL,
         face_a=args.face_a,
         face_b=args.face_b,
+        **landmarks_from_args(args),
     )
     calibration = load_chosen_calibration(args.calibration, comparison.model)
     case = build_case(

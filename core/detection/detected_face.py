@@ -15,11 +15,14 @@ class DetectedFace:
     box: (x1, y1, x2, y2) floats; score: detector confidence in [0, 1];
     landmarks: 5x2 float array, order left eye, right eye, nose, left mouth
     corner, right mouth corner (the order of insightface's arcface template).
+    placed_by_hand: the examiner placed the landmarks (core/manual_landmarks.py);
+    the box then only frames them and the score is not a detector's.
     """
 
     box: tuple[float, float, float, float]
     score: float
     landmarks: np.ndarray
+    placed_by_hand: bool = False
 
     @property
     def area(self) -> float:
@@ -31,6 +34,7 @@ class DetectedFace:
             "box": [float(v) for v in self.box],
             "score": float(self.score),
             "landmarks": np.asarray(self.landmarks, dtype=float).round(3).tolist(),
+            "placed_by_hand": self.placed_by_hand,
         }
 
 

@@ -229,9 +229,14 @@ def gauge_figure(ctx: ReportContext) -> list:
 def _threshold(ctx: ReportContext) -> tuple[float | None, str]:
     """(threshold, where it comes from): the examiner's when uncalibrated, else the evidence's."""
     explicit = ctx.case.settings.get("threshold")
-    if explicit is not None and not ctx.calibration:
-        return float(explicit), "set by the examiner"
     stored = (ctx.evidence or {}).get("threshold") or {}
+    if explicit is not None and not ctx.calibration:
+        default = (
+            f"the default is {stored['cosine']:+.4f}, {stored.get('source', '')}"
+            if stored.get("cosine") is not None
+            else stored.get("source") or "no documented default"
+        )
+        return float(explicit), f"set by the examiner; {default}"
     if stored.get("cosine") is None:
         return None, stored.get("source") or "no threshold was set"
     return float(stored["cosine"]), stored.get("source", "")
@@ -709,6 +714,13 @@ def _face_text(side: dict) -> str:
     index = side["chosen_face"]
     face = side["faces"][index]
     box = ", ".join(f"{v:.1f}" for v in face["box"])
+    if face.get("placed_by_hand"):
+        points = "; ".join(f"({x:.1f}, {y:.1f})" for x, y in face["landmarks"])
+        return (
+            f"face {index + 1} (index {index}): the five landmarks were PLACED BY HAND by the "
+            f"examiner at {points} px (left eye, right eye, nose tip, mouth corners); "
+            "they replace the detector's face for this image"
+        )
     return (
         f"face {index + 1} of {side['faces_found']} found (index {index}); "
         f"box (x1, y1, x2, y2) = ({box}) px; "

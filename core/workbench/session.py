@@ -19,6 +19,7 @@ from core.case.workflow import (
     case_files,
     case_for_comparison,
     record_explanations,
+    set_threshold,
 )
 from core.errors import CaseFileError, ModelNotFoundError
 from core.models.registry import model_ids
@@ -46,6 +47,14 @@ class OpenedCase:
         }
 
 
+def read_originals(sources: dict) -> dict[str, bytes]:
+    """Role -> bytes for the sides' sources (a case's stored bytes, or a path to read)."""
+    return {
+        role: source if isinstance(source, bytes) else Path(source).read_bytes()
+        for role, source in ((role, sources[side]) for side, role in zip(SIDES, ROLES, strict=True))
+    }
+
+
 class Session:
     """One examiner's workbench session over one engine."""
 
@@ -53,6 +62,7 @@ class Session:
         self.engine = engine
         self.state = WorkbenchState(model_id, detector)
         self.calibration_choice = calibration
+        self.threshold: float | None = None  # the examiner's; None: the default applies
         self._calibrations = CalibrationCache()
         self._maps: dict[tuple, dict] = {}
 
@@ -64,12 +74,38 @@ class Session:
         self.state.undo.push(edit)
         self.calibration_choice = choice
 
+    def choose_threshold(self, threshold: float | None) -> None:
+        """The examiner's decision threshold on the score (None: the documented default).
+
+        Used only without a calibration, which brings its own threshold.
+        """
+        self.state.undo.push(Edit(EditKind.THRESHOLD, None, self.threshold, threshold))
+        self.threshold = threshold
+        if self.state.comparison is not None:
+            self.state.mark_dirty()
+
+    def decision_threshold(self, result: EvidenceResult) -> tuple[float | None, str]:
+        """(threshold, where it comes from) for the gauge: the examiner's when set and
+        uncalibrated, beside the default's provenance; else the evidence's own."""
+        if self.threshold is None or result.calibration is not None:
+            return result.threshold, result.threshold_source
+        default = (
+            f"default {result.threshold:+.3f}: {result.threshold_source}"
+            if result.threshold is not None
+            else result.threshold_source
+        )
+        return self.threshold, f"set by the examiner ({default})"
+
     def calibration(self):
         """The chosen calibration for the compared model, or None; bad files raise."""
         comparison = self.state.comparison
         if comparison is None:
             return None
-        return self._calibrations.get(self.calibration_choice, comparison.model)
+        return self.calibration_for(comparison.model)
+
+    def calibration_for(self, model_describe) -> object | None:
+        """The chosen calibration for a model (its describe() record), or None; bad ones raise."""
+        return self._calibrations.get(self.calibration_choice, model_describe)
 
     def evidence(self, calibration) -> EvidenceResult:
         comparison = self.state.comparison
@@ -106,6 +142,7 @@ class Session:
         state = self.state
         case = case_for_comparison(state.case, state.comparison, self.calibration())
         apply_details(case, state.take_case_details())
+        set_threshold(case, self.threshold)
         computed = [self.cached_map(label) for label in catalogue.TOGGLES]
         recordable = [c for c in computed if c and c["method"] not in catalogue.NOT_RECORDED]
         explanations = record_explanations(case, recordable)
@@ -114,16 +151,30 @@ class Session:
 
     def originals(self) -> dict[str, bytes]:
         """The compared photos' bytes: a case's stored originals, or the files on disk."""
-        originals = {}
-        for side, role in zip(SIDES, ROLES, strict=True):
-            source = self.state.sources[side]
-            originals[role] = source if isinstance(source, bytes) else Path(source).read_bytes()
-        return originals
+        return read_originals(dict(self.state.sources))
+
+    def save_job(self, path: str):
+        """(the case brought up to date, a worker job that writes it to `path`).
+
+        The case is updated here, on the caller's thread; the job reads the
+        photos, writes and signs the file and returns the SignatureCheck (call mark_saved
+        with it when it has finished).
+        """
+        case, _ = self.current_case()
+        sources, calibration = dict(self.state.sources), self.calibration()
+
+        def job(progress, cancelled):
+            try:
+                return save_case(case, path, case_files(case, read_originals(sources), calibration))
+            except OSError as exc:
+                raise CaseFileError(f"cannot write the case to {path}: {exc}") from None
+
+        return case, job
 
     def save(self, path: str) -> Case:
-        """Bring the case up to date and write it atomically to `path`."""
-        case, _ = self.current_case()
-        signature = save_case(case, path, case_files(case, self.originals(), self.calibration()))
+        """Bring the case up to date and write (and sign) it atomically to `path`, here."""
+        case, job = self.save_job(path)
+        signature = job(lambda *_: None, lambda: False)
         self.state.mark_saved(case, path, signature)
         return case
 
@@ -141,8 +192,14 @@ class Session:
             raise ModelNotFoundError(f"the case's model {model_id} is missing")
         return OpenedCase(str(path), case, files, verification)
 
+    def new_case(self) -> None:
+        """An empty workbench: no photos, no case, the default threshold."""
+        self.threshold = None
+        self.state.new_case()
+
     def restore(self, opened: OpenedCase) -> None:
         """Start restoring an opened case: its faces are chosen once its photos are detected."""
+        self.threshold = opened.case.settings.get("threshold")
         self.state.begin_restoring(
             opened.case, opened.path, opened.verification, opened.case.settings["model_id"]
         )

@@ -91,6 +91,7 @@ class WorkbenchState:
         self.dirty = False
         self._restoring = False
         self._pending_face: dict[str, int] = {}
+        self._pending_landmarks: dict[str, list] = {}
         self._listeners: dict[Event, list[Callable]] = defaultdict(list)
         self.undo = UndoStack()  # the examiner's photo, face, model and calibration choices
 
@@ -137,10 +138,38 @@ class WorkbenchState:
         self._emit(Event.PHOTO, side)
 
     def set_prepared(self, side: str, prepared) -> None:
-        """The photo of `side` was loaded and its faces detected (largest first)."""
+        """The photo of `side` was loaded and its faces detected (largest first).
+
+        An opened case whose landmarks were placed by hand gets them back here.
+        """
+        landmarks = self._pending_landmarks.pop(side, None)
+        if landmarks is not None:
+            prepared = prepared.with_landmarks(np.asarray(landmarks, dtype=np.float64))
         self.prepared[side] = prepared
         pending = self._pending_face.pop(side, 0)
         self.face_index[side] = pending if 0 <= pending < len(prepared.faces) else 0
+        self._emit(Event.PHOTO, side)
+
+    def place_landmarks(self, side: str, points) -> bool:
+        """The examiner's five points replace the detected faces of `side` (undoable).
+
+        Raises core.errors.UsageError for points outside the photo; False
+        when the side has no photo yet.
+        """
+        prepared = self.prepared[side]
+        if prepared is None:
+            return False
+        placed = prepared.with_landmarks(np.asarray(points, dtype=np.float64))
+        self.undo.push(Edit(EditKind.LANDMARKS, side, prepared, placed))
+        self.replace_faces(side, placed)
+        return True
+
+    def replace_faces(self, side: str, prepared) -> None:
+        """The same photo with other faces (placed by hand, or detected again): face 1 chosen."""
+        self.prepared[side] = prepared
+        self.face_index[side] = 0
+        self._changed()
+        self._clear_comparison()
         self._emit(Event.PHOTO, side)
 
     def choose_face(self, side: str, index: int) -> bool:
@@ -197,6 +226,7 @@ class WorkbenchState:
         if message:
             self._restoring = False
             self._pending_face.clear()
+            self._pending_landmarks.clear()
         self._emit(Event.ERROR)
 
     def _clear_comparison(self) -> None:
@@ -275,7 +305,9 @@ class WorkbenchState:
         self.case_details = None
         self._restoring = False
         self._pending_face.clear()
+        self._pending_landmarks.clear()
         self.undo.clear()
+        self.set_error(None)
         for side in SIDES:
             self.paths[side] = self.sources[side] = self.prepared[side] = None
             self.face_index[side] = 0
@@ -294,6 +326,12 @@ class WorkbenchState:
         self.undo.clear()
         roles = zip(SIDES, ("A", "B"), strict=True)
         self._pending_face = {side: case.input(role).face_index for side, role in roles}
+        placed = case.settings.get("landmarks") or {}
+        self._pending_landmarks = {
+            side: placed[role]
+            for side, role in zip(SIDES, ("A", "B"), strict=True)
+            if role in placed
+        }
         self.model_id = model_id
         self.dirty = False
         self._emit(Event.CASE)
@@ -318,6 +356,12 @@ class WorkbenchState:
         self.selection = Selection(int(i), int(j), focus)
         self._emit(Event.SELECTION)
         return True
+
+    def clear_selection(self) -> None:
+        """No selected cell: every outline and painted row disappears (Escape)."""
+        if self.selection is not None:
+            self.selection = None
+            self._emit(Event.SELECTION)
 
     def move_selection(self, di: int, dj: int) -> bool:
         """Arrow keys: move the selected cell by (di rows, dj columns), clamped to the grid."""

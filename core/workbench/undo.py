@@ -1,4 +1,4 @@
-"""Undo and redo for the examiner's choices: photo, face, model and calibration.
+"""Undo and redo for the examiner's choices: photo, face, model, calibration, threshold.
 
 Each change of an input is an Edit (what changed, on which side, the value
 before and after). The workbench pushes one per user action; undo hands back
@@ -19,6 +19,8 @@ class EditKind(Enum):
     FACE = "face"  # before/after: a face index
     MODEL = "model"  # before/after: a model id
     CALIBRATION = "calibration"  # before/after: a calibration choice
+    LANDMARKS = "landmarks"  # before/after: the side's prepared photo (detected or hand-placed)
+    THRESHOLD = "threshold"  # before/after: the examiner's threshold, or None (the default)
 
 
 @dataclass(frozen=True)
