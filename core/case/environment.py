@@ -25,11 +25,16 @@ from core.resource_paths import application_root, is_frozen
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
-@cache
 def git_commit(root: Path = _SOURCE_ROOT) -> str | None:
     """The commit of the source tree (with "+dirty" if it has local changes), or None."""
     if is_frozen():
         return bundled_git_commit()
+    return _source_tree_commit(root)
+
+
+@cache
+def _source_tree_commit(root: Path) -> str | None:
+    """git's answer for `root`, asked once per process."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5

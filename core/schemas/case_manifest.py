@@ -71,6 +71,10 @@ class RuntimeModel(Closed):
     device: text(64)
 
 
+Point = Annotated[list[Finite], Field(min_length=2, max_length=2)]
+FivePoints = Annotated[list[Point], Field(min_length=5, max_length=5)]
+
+
 class SettingsModel(Closed):
     model_id: text(300)
     detector_kind: text(64)
@@ -80,6 +84,7 @@ class SettingsModel(Closed):
     calibration: CalibrationRecordModel | None
     explainers: Annotated[list[ExplainerSettingModel], Field(max_length=20)]
     runtime: RuntimeModel | None = None
+    landmarks: dict[Literal["A", "B"], FivePoints] | None = None  # placed by hand (x, y px)
 
 
 class FaceModel(Open):
