@@ -23,6 +23,7 @@ class AlignedFace:
     image: np.ndarray  # size x size x 3 uint8 RGB
     transform: np.ndarray  # 2x3, maps original (x, y, 1) to aligned pixels
     size: int
+    template: str = "insightface arcface_dst (5 points)"
 
     def to_original(self, points: np.ndarray) -> np.ndarray:
         """Map Nx2 aligned-face points back to original-photo coordinates."""

@@ -24,6 +24,7 @@ class LabelledPair:
     image_a: Path
     image_b: Path
     same: bool
+    fold: str | None = None  # a protocol's fold (evaluate --folds-column), else random folds
 
 
 def _parse_same(value: str, line: int) -> bool:
@@ -35,31 +36,44 @@ def _parse_same(value: str, line: int) -> bool:
     raise UsageError(f"pairs CSV line {line}: 'same' must be 1/0/yes/no/true/false, got {value!r}")
 
 
-def read_pairs_csv(path: str, root: str | None = None) -> list[LabelledPair]:
-    """Read `image_a,image_b,same`; relative paths start at `root` (default: the CSV's folder)."""
+def read_pairs_csv(
+    path: str, root: str | None = None, folds_column: str | None = None
+) -> list[LabelledPair]:
+    """Read `image_a,image_b,same`; relative paths start at `root` (default: the CSV's folder).
+
+    With `folds_column`, that column gives each pair's fold (a protocol's, e.g. LFW View 2).
+    """
     csv_path = Path(path)
     if not csv_path.is_file():
         raise UsageError(f"pairs CSV not found: {csv_path}")
     base = Path(root) if root else csv_path.parent
     with open(csv_path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        required = REQUIRED_COLUMNS + ((folds_column,) if folds_column else ())
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
             raise UsageError(
-                f"{csv_path}: missing column(s) {', '.join(missing)}; "
-                f"expected {','.join(REQUIRED_COLUMNS)}"
+                f"{csv_path}: missing column(s) {', '.join(missing)}; expected {','.join(required)}"
             )
         pairs = [
             LabelledPair(
                 base / row["image_a"].strip(),
                 base / row["image_b"].strip(),
                 _parse_same(row["same"], n),
+                row[folds_column].strip() if folds_column else None,
             )
             for n, row in enumerate(reader, start=2)
         ]
     if not pairs:
         raise UsageError(f"{csv_path}: no pairs")
     return pairs
+
+
+def _folds(pairs: list[LabelledPair]) -> np.ndarray | None:
+    """The pairs' protocol folds, or None when the CSV gave none."""
+    if all(p.fold is None for p in pairs):
+        return None
+    return np.array([p.fold for p in pairs])
 
 
 def evaluate_pairs(
@@ -104,7 +118,7 @@ def evaluate_pairs(
         "failed_images": [{"image": str(k), "error": v} for k, v in failed.items()],
         "pairs_in_csv": len(pairs),
         "pairs_skipped": len(pairs) - len(scored),
-        "metrics": verification_report(scores, same, seed=seed),
+        "metrics": verification_report(scores, same, seed=seed, folds=_folds(scored)),
         "per_pair": [
             {
                 "image_a": str(p.image_a),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 
@@ -31,15 +29,12 @@ def register(commands) -> None:
     add_runtime_options(parser)
 
 
-def _progress(done: int, total: int) -> None:
-    print(f"\rembedding images {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
-
-
 def run(args) -> int:
     from pathlib import Path
 
     import numpy as np
 
+    from core.cli.progress import image_progress
     from core.models.registry import DEFAULT_MODEL
     from core.strength_of_evidence.calibration_file import build_calibration, write_calibration
     from core.strength_of_evidence.lr_calibration import check_pairs
@@ -50,7 +45,7 @@ def run(args) -> int:
     check_pairs(labels.astype(float), labels, args.folds)  # fail before embedding anything
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
-    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=_progress)
+    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=image_progress())
     evaluation = scored.evaluation
     data = build_calibration(
         scored.scores,

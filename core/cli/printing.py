@@ -43,7 +43,7 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
             for p in pairs:
                 print(f"  ({p['i']:>2}, {p['j']:>2})  {p['term']:+.4f}")
     if top > 0 and not negative:
-        print("  (no negative pair terms: this model's cell vectors are non-negative)")
+        print("  (no pair term is negative in this comparison)")
     stages = ", ".join(f"{k} {v:.0f} ms" for k, v in result.timings_ms.items())
     print(f"timings: {stages}")
 
@@ -68,13 +68,19 @@ def print_evaluation(result: dict) -> None:
     print(f"ROC AUC {m['roc_auc']:.4f}   EER {m['eer']:.4f} (threshold {m['eer_threshold']:.4f})")
     print(
         f"best accuracy {m['best_accuracy']:.4f} at threshold {m['best_threshold']:.4f}; "
-        f"10-fold accuracy {cv_text}"
+        f"{_fold_kind(cv)} accuracy {cv_text}"
     )
     tars = ", ".join(
         f"FAR {far}: {'n/a (too few impostors)' if v is None else f'{v:.4f}'}"
         for far, v in m["tar_at_far"].items()
     )
     print(f"TAR at {tars}")
+
+
+def _fold_kind(cv: dict) -> str:
+    if cv.get("folds") == "protocol":
+        return f"protocol-fold ({len(cv.get('fold_names', []))} folds)"
+    return "10-fold (random, seeded)"
 
 
 def print_models(listing: dict) -> None:

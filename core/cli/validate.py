@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 
@@ -32,11 +30,8 @@ def register(commands) -> None:
     add_runtime_options(parser)
 
 
-def _progress(done: int, total: int) -> None:
-    print(f"\rembedding images {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
-
-
 def run(args) -> int:
+    from core.cli.progress import image_progress
     from core.models.registry import DEFAULT_MODEL
     from core.strength_of_evidence.calibration_file import load_calibration
     from core.strength_of_evidence.scored_pairs import score_pairs
@@ -50,7 +45,7 @@ def run(args) -> int:
         if args.calibration
         else None
     )
-    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=_progress)
+    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=image_progress())
     report = write_validation(
         args.out,
         scored,

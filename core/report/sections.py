@@ -414,8 +414,7 @@ def top_pairs_section(ctx: ReportContext) -> list:
         if not pairs:
             flow.append(
                 para(
-                    "none: every pair term of this model is ≥ 0 (its cell vectors are "
-                    "non-negative), so no pair lowers the score.",
+                    "none: every pair term of this comparison is ≥ 0, so no pair lowers the score.",
                     "small",
                 )
             )
