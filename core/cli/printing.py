@@ -90,10 +90,17 @@ def print_models(listing: dict) -> None:
             print(f"  {model['id']:<15} UNAVAILABLE: {model['error']}")
             continue
         print(f"  {model['id']:<15} {model['label']}")
-        print(
-            f"  {'':<15} weights {model['weights_file']} sha256 {model['weights_sha256'][:16]}…"
-            f"; license {model.get('license')}"
-        )
+        if "weights_file" in model:
+            print(
+                f"  {'':<15} weights {model['weights_file']} "
+                f"sha256 {model['weights_sha256'][:16]}…; license {model.get('license')}"
+            )
+        card = model.get("card")
+        if card:
+            print(f"  {'':<15} source: {card['source']}; licence {card['licence']}")
+            print(f"  {'':<15} decomposition: {card['decomposition']}")
+            for set_name, figures in card.get("accuracy", {}).items():
+                print(f"  {'':<15} {set_name}: {figures}")
     print("Detectors:")
     for det in listing["detectors"]:
         state = det.get("error") or det.get("weights_sha256", "")[:16]

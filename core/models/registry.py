@@ -54,8 +54,10 @@ def user_checkpoints() -> dict[str, Path]:
 
 
 def available_model_ids() -> list[str]:
-    """Bundled ids, then the checkpoints of the user model directory."""
-    return model_ids() + list(user_checkpoints())
+    """Bundled ids, the checkpoints of the user model directory, then local pack models."""
+    from core.models.onnx_pack import pack_models
+
+    return model_ids() + list(user_checkpoints()) + list(pack_models())
 
 
 def _checkpoint_model(model_id: str, device: torch.device) -> FaceModel:
@@ -82,7 +84,15 @@ def _checkpoint_model(model_id: str, device: torch.device) -> FaceModel:
 def load_model(model_id: str, device: torch.device) -> FaceModel:
     """Load (once per device) the model `model_id`: a bundled id, a checkpoint name in the
     user model directory or a checkpoint directory path (xCos: append #unit, #correlated
-    or #learned). Unknown ids raise ModelNotFoundError."""
+    or #learned), a local insightface pack model (`pack:<folder>/<file>`) or an ONNX file
+    path. Unknown ids raise ModelNotFoundError."""
+    if model_id.startswith("pack:") or model_id.endswith(".onnx"):
+        from core.models.onnx_pack import load_pack_model
+
+        key = (model_id, "onnxruntime-cpu")
+        if key not in _loaded:
+            _loaded[key] = load_pack_model(model_id)
+        return _loaded[key]
     if model_id not in _FACTORIES:
         return _checkpoint_model(model_id, device)
     key = (model_id, str(device))
