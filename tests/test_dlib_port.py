@@ -47,7 +47,7 @@ def model():
 
 def test_port_matches_dlib_on_synthetic_chips(fixture, model):
     tool = _check_tool()
-    assert int(fixture["synthetic_seed"]) == tool.SYNTHETIC_SEED
+    assert fixture["synthetic_seed"].item() == tool.SYNTHETIC_SEED
     chips = tool.synthetic_chips()
     ours = np.array([f.embedding for f in model.cell_features(chips)])
     reference = fixture["dlib_descriptors"][-len(chips) :]
