@@ -38,8 +38,8 @@ original (e.g. 20 px becomes 48 px on a 3840 px wide photo). The pyramid's
 cost grows with the pixel count, so this keeps a 24-megapixel photo from
 taking many seconds on a CPU.
 
-Misses: when the first pass finds no face, a second pass runs on the photo upsampled 2x
-(when that stays within ``max_side``) with thresholds relaxed to 0.5/0.6/0.6. It never
+Misses: when the first pass finds no face, a second pass runs with thresholds relaxed to
+0.5/0.6/0.6, on the photo upsampled 2x when its longer side is under 400 px. It never
 runs on a photo where a face was found, so it cannot add boxes there; each face it finds
 carries ``retry`` (shown in the JSON and reports). ``retry=False`` turns it off.
 """
@@ -255,6 +255,7 @@ def pyramid_scales(h: int, w: int, min_face_size: float, factor: float) -> list[
 
 # The second pass when the first finds no face (docs/models.md, "Detection misses").
 RETRY_UPSAMPLE = 2.0
+RETRY_UPSAMPLE_BELOW = 400  # px, longer side; upsampling a larger noisy photo found "faces"
 RETRY_THRESHOLDS = (0.5, 0.6, 0.6)
 
 
@@ -327,6 +328,7 @@ class MTCNNDetector:
             "max_side": self.max_side,
             "retry_when_none_found": {
                 "upsample": RETRY_UPSAMPLE,
+                "upsample_when_longer_side_below": RETRY_UPSAMPLE_BELOW,
                 "thresholds": list(RETRY_THRESHOLDS),
             }
             if self.retry
@@ -347,10 +349,9 @@ class MTCNNDetector:
         if faces or not self.retry:
             return faces
         # Second pass, only when the first found nothing (so it never adds a box to a
-        # photo with a face found): 2x upsampled when that stays under max_side, and
-        # relaxed thresholds. Every face it finds says so (DetectedFace.retry).
-        h, w = rgb.shape[:2]
-        upsample = RETRY_UPSAMPLE if max(h, w) * RETRY_UPSAMPLE <= (self.max_side or 1e9) else 1.0
+        # photo with a face found): small photos 2x upsampled, relaxed thresholds.
+        # Every face it finds says so (DetectedFace.retry).
+        upsample = RETRY_UPSAMPLE if max(rgb.shape[:2]) < RETRY_UPSAMPLE_BELOW else 1.0
         retried = self._detect_scaled(rgb, RETRY_THRESHOLDS, upsample)
         note = (
             f"second pass after no face was found: image x{upsample:g}, "

@@ -40,6 +40,19 @@ class FusedFeatures:
 
     members: tuple[CellFeatures, ...]
 
+    @property
+    def embedding(self):
+        _refuse_single_network()
+
+
+def _refuse_single_network():
+    from core.explainers.base import MethodUnavailableError
+
+    raise MethodUnavailableError(
+        "the fused model has no single embedding or network (it combines several "
+        "models' cosines): explain one of its member models instead"
+    )
+
 
 def load_fit(key: str = FIT_KEY) -> dict:
     """The fusion fit named `key` in the manifest, after checking its SHA-256."""
@@ -150,7 +163,7 @@ class FusedModel:
         )
 
     def embed_tensor(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError("fused has no single embedding; explain a member model")
+        _refuse_single_network()
 
     def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError("fused has no single feature map; explain a member model")
