@@ -15,6 +15,7 @@ import torch
 from core.decomposition import decompose
 from core.errors import ModelNotFoundError
 from core.models.iresnet import BackboneConfig, IResNet
+from core.models import onnx_pack
 from core.models.onnx_pack import PackRecognitionModel, add_pack_dir, pack_models
 from core.models.registry import available_model_ids, load_model
 
@@ -50,7 +51,8 @@ def pack(tmp_path_factory):
         )
     (folder / "not_a_model.onnx").write_bytes(b"not onnx")
     add_pack_dir(folder)
-    return folder, net
+    yield folder, net
+    onnx_pack._extra_dirs.remove(folder)  # later test modules must not see this pack
 
 
 def test_pack_is_listed_and_loads(pack):
