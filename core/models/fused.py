@@ -121,6 +121,7 @@ class FusedModel:
         from core.models.registry import load_model
 
         self.fit = load_fit(fit_key)
+        self.fit_file = manifest()[fit_key]["file"]
         self.member_ids = [m["id"] for m in self.fit["members"]]
         self.weights = [float(m["weight"]) for m in self.fit["members"]]
         self.intercept = float(self.fit["intercept"])
@@ -141,10 +142,17 @@ class FusedModel:
             "id": self.id,
             "label": self.label,
             "score_kind": "fused log-odds (sum of weighted cosines plus intercept)",
+            # The fit file identifies the fusion; each member lists its own weights' hash.
+            "weights_file": self.fit_file,
+            "weights_sha256": self.fit["file_sha256"],
             "members": [m.describe() for m in self.members],
             "weights": dict(zip(self.member_ids, self.weights, strict=True)),
             "intercept": self.intercept,
-            "fit": {k: v for k, v in self.fit.items() if k not in ("members", "intercept")},
+            "fit": {
+                k: v
+                for k, v in self.fit.items()
+                if k not in ("members", "intercept", "file_sha256")
+            },
             "license": "see each member",
         }
 
