@@ -6,8 +6,7 @@ from core.detection.insightface_detector import find_insightface_pack
 from core.detection.select import make_detector
 from core.device import select_device
 from core.errors import PatchwiseError
-from core.models.model_cards import model_card
-from core.models.registry import available_model_ids, load_model
+from core.models.registry import available_model_ids, load_model, model_card
 
 
 def inventory(args) -> dict:

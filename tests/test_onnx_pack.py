@@ -14,8 +14,8 @@ import torch
 
 from core.decomposition import decompose
 from core.errors import ModelNotFoundError
-from core.models.iresnet import BackboneConfig, IResNet
 from core.models import onnx_pack
+from core.models.iresnet import BackboneConfig, IResNet
 from core.models.onnx_pack import PackRecognitionModel, add_pack_dir, pack_models
 from core.models.registry import available_model_ids, load_model
 

@@ -14,7 +14,7 @@ from core.models.dlib_resnet import DlibResNetModel
 from core.models.face_model import FaceModel
 from core.models.fused import FusedModel
 
-DEFAULT_MODEL = "faceres"
+DEFAULT_MODEL = "dlib-resnet"  # best measured (docs/models.md, "Choosing the default")
 
 _FACTORIES: dict[str, Callable[[torch.device], FaceModel]] = {
     "faceres": FaceresGridModel,
@@ -99,3 +99,11 @@ def load_model(model_id: str, device: torch.device) -> FaceModel:
     if key not in _loaded:
         _loaded[key] = _FACTORIES[model_id](device)
     return _loaded[key]
+
+
+def model_card(model_id: str) -> dict | None:
+    """Source, licence, measured accuracy and decomposition type of a bundled model (for
+    `models`, the About box and the docs); None for checkpoints and pack models."""
+    from core.models.model_cards import model_card as card
+
+    return card(model_id)
