@@ -25,6 +25,10 @@ class AlignedFace:
     size: int
     template: str = "insightface arcface_dst (5 points)"
 
+    def __post_init__(self):
+        self.image.setflags(write=False)
+        self.transform.setflags(write=False)
+
     def to_original(self, points: np.ndarray) -> np.ndarray:
         """Map Nx2 aligned-face points back to original-photo coordinates."""
         inverse = cv2.invertAffineTransform(self.transform)

@@ -28,6 +28,10 @@ class Decomposition:
     cosine: float  # the score the terms sum to (a fused model's log-odds; see `parts`)
     parts: tuple = ()  # fused models: one dict per member block (model, weight, cosine, cells)
 
+    def __post_init__(self):
+        for array in (self.pair_matrix, self.bias_a, self.bias_b):
+            array.setflags(write=False)  # a frozen result: nobody edits its terms
+
     @property
     def total(self) -> float:
         return float(

@@ -11,8 +11,8 @@ def _side_line(tag: str, side: FaceSide) -> str:
     converted = f"; {', '.join(ev.conversions)}" if ev.conversions else ""
     return (
         f"{tag}: {ev.name} ({ev.width}x{ev.height} {ev.format}, sha256 {ev.sha256[:16]}…)\n"
-        f"   face {side.index} of {len(side.prepared.faces)} found "
-        f"(detector score {face.score:.3f}){converted}"
+        f"   face {side.index + 1} of {len(side.prepared.faces)} found "
+        f"(index {side.index}, detector score {face.score:.3f}){converted}"
     )
 
 
@@ -20,22 +20,31 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     dec = result.decomposition
     layout = dec.layout
     print(
-        f"Patchwise — model {result.model['id']} on {result.device}, "
-        f"detector {result.detector['id']}"
+        f"Patchwise — model {result.model.id} on {result.device}, detector {result.detector['id']}"
     )
     print(f"  {result.model['label']}")
     print(_side_line("A", result.a))
     print(_side_line("B", result.b))
     kind = result.model.get("score_kind", "cosine")
-    name = "xCos score" if kind == "xcos" else "cosine similarity"
+    name = {"xcos": "xCos score", "fused log-odds": "fused score (log-odds)"}.get(
+        kind, "cosine similarity"
+    )
     print(f"{name}: {result.cosine:+.4f}  (a similarity score, not a likelihood ratio)")
     print(
         f"decomposition: {layout.count}x{layout.count} pairs of {layout.label}; "
         f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e}"
     )
-    if result.model["id"] == "mobileface":
+    for part in dec.parts:  # a fused score: each member's block and the intercept
+        if part["model"] == "intercept":
+            print(f"  intercept {part['weight']:+.4f}")
+        else:
+            print(
+                f"  {part['model']}: weight {part['weight']:+.4f} x cosine "
+                f"{part['cosine']:+.4f} (cells {part['cells'][0]}..{part['cells'][1] - 1})"
+            )
+    if dec.bias_a.any() or dec.bias_b.any() or dec.bias_bias:
         bias = dec.bias_a.sum() + dec.bias_b.sum() + dec.bias_bias
-        print(f"  bias terms (head bias): {bias:+.4f}")
+        print(f"  bias terms (head bias{', intercept' if dec.parts else ''}): {bias:+.4f}")
     positive, negative = dec.top_pairs(top)
     for title, pairs in (("most similar", positive), ("most dissimilar", negative)):
         if pairs:

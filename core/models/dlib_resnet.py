@@ -16,7 +16,7 @@ from core.alignment import AlignedFace
 from core.dlib_chip import CHIP_SIZE, align_dlib_chip
 from core.models.bundled import _batched, _provenance, _to_tensor
 from core.models.dlib_resnet_net import MAP_SIZE, load_dlib_resnet
-from core.models.face_model import CellFeatures, grid_layout
+from core.models.face_model import CellFeatures, ModelKind, grid_layout
 from core.models.weights import verified_weights
 
 
@@ -24,6 +24,7 @@ class DlibResNetModel:
     """dlib's ResNet, decomposed over its 2x2 last map (cells' receptive fields overlap)."""
 
     id = "dlib-resnet"
+    kind = ModelKind.GRID
     input_size = CHIP_SIZE
     label = "dlib face-recognition ResNet v1 (face_recognition 1.3), full face; 2x2 grid cells"
 
@@ -35,7 +36,9 @@ class DlibResNetModel:
         self.layout = grid_layout(MAP_SIZE, self.input_size)
 
     def describe(self) -> dict:
-        return _provenance(self.id, "dlib-resnet", self.label, self.weights_path, self.entry)
+        return _provenance(
+            self.id, self.kind, "dlib-resnet", self.label, self.weights_path, self.entry
+        )
 
     def align(self, rgb: np.ndarray, landmarks: np.ndarray) -> AlignedFace:
         return align_dlib_chip(rgb, landmarks)

@@ -24,7 +24,7 @@ import torch
 from core.decomposition import Decomposition
 from core.errors import ModelNotFoundError
 from core.file_hash import sha256_file
-from core.models.face_model import CellFeatures, CellLayout
+from core.models.face_model import CellFeatures, CellLayout, ModelKind
 from core.models.weights import MODELS_DIR, manifest
 
 FIT_KEY = "fused-demo"
@@ -116,6 +116,7 @@ class FusedModel:
     """Logistic-regression fusion of member models; its score is a log-odds, not a cosine."""
 
     id = "fused"
+    kind = ModelKind.FUSED
 
     def __init__(self, device: torch.device, fit_key: str = FIT_KEY):
         from core.models.registry import load_model
@@ -140,8 +141,9 @@ class FusedModel:
     def describe(self) -> dict:
         return {
             "id": self.id,
+            "kind": self.kind.value,
             "label": self.label,
-            "score_kind": "fused log-odds (sum of weighted cosines plus intercept)",
+            "score_kind": "fused log-odds",
             # The fit file identifies the fusion; each member lists its own weights' hash.
             "weights_file": self.fit_file,
             "weights_sha256": self.fit["file_sha256"],

@@ -29,7 +29,7 @@ import torch
 
 from core.errors import ModelNotFoundError
 from core.file_hash import sha256_file
-from core.models.face_model import CellFeatures, grid_layout
+from core.models.face_model import CellFeatures, ModelKind, grid_layout
 
 ENV_VAR = "PATCHWISE_MODEL_PACK"
 ID_PREFIX = "pack:"
@@ -152,6 +152,7 @@ class PackRecognitionModel:
     """A pack's recognition ONNX, decomposed over its 7x7 map (plus the head's bias)."""
 
     input_size = 112
+    kind = ModelKind.GRID
 
     def __init__(self, model_id: str, path: Path):
         import onnx
@@ -178,6 +179,7 @@ class PackRecognitionModel:
     def describe(self) -> dict:
         return {
             "id": self.id,
+            "kind": self.kind.value,
             "label": self.label,
             "weights_file": str(self.path),
             "weights_sha256": self.sha256,
