@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.models.registry import model_ids
+from core.models.registry import DEFAULT_MODEL, available_model_ids
 from core.strength_of_evidence.calibration_choice import NONE
 from core.workbench import explainer_catalogue as catalogue
 from core.workbench import jobs
@@ -71,9 +71,12 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self._detector_factory = detector_factory
         self._remember_geometry = remember_geometry
         self._ask_before_discard = ask_before_discard
-        model_id = model_id or str(settings.value("model", "faceres"))
-        if model_id not in model_ids():
-            model_id = "faceres"
+        # An explicit model (already loaded by gui/app.py) may be a checkpoint path; a
+        # remembered one must still exist.
+        explicit = model_id
+        model_id = model_id or str(settings.value("model", DEFAULT_MODEL))
+        if model_id != explicit and model_id not in available_model_ids():
+            model_id = DEFAULT_MODEL
         self.session = Session(
             engine,
             model_id,
@@ -154,7 +157,10 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         bar = QToolBar("Settings")
         bar.setObjectName("settings-toolbar")
         self.addToolBar(bar)
-        self.model_box = chrome.model_box(model_ids(), self.state.model_id)
+        menu = available_model_ids()  # bundled, checkpoints, pack models
+        if self.state.model_id not in menu:
+            menu.append(self.state.model_id)  # a checkpoint directory given by path
+        self.model_box = chrome.model_box(menu, self.state.model_id)
         self.detector_box = chrome.detector_box(self.state.detector)
         self.detector_box.setToolTip(chrome.detector_tooltip(self.engine))
         self.calibration_box = chrome.calibration_box(self.session.calibration_choice)
