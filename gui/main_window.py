@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.models.face_model import ModelKind
+from core.models.fused import FUSED_GAUGE_SPAN, fusion_summary
 from core.models.registry import DEFAULT_MODEL, available_model_ids
 from core.strength_of_evidence.calibration_choice import NONE
 from core.workbench import explainer_catalogue as catalogue
@@ -303,6 +305,8 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
     def _comparison_changed(self) -> None:
         comparison = self.state.comparison
         self.grid.show_comparison(comparison)
+        fused = comparison is not None and comparison.model.kind is ModelKind.FUSED
+        self.gauge.set_scale(*((FUSED_GAUGE_SPAN, "Fused log-odds") if fused else (1.0, "Cosine")))
         self._update_evidence()
         self._update_toggles()
         if comparison is None:
@@ -313,7 +317,9 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.panes["k"].show_aligned(comparison.b.aligned)
         model = comparison.model
         sha = str(model.get("weights_sha256", ""))
-        self.model_label.setText(f"model: {model['id']} sha256 {sha[:12]}")
+        self.model_label.setText(
+            f"model: {model['id']} sha256 {sha[:12]}{fusion_summary(comparison.decomposition)}"
+        )
         self.model_label.setToolTip(chrome.provenance_text(model))
         timings = ", ".join(f"{k} {v:.0f} ms" for k, v in comparison.timings_ms.items())
         self.statusBar().showMessage(f"Compared ({timings or 'from cache'}).", 10000)

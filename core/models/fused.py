@@ -28,6 +28,7 @@ from core.models.face_model import CellFeatures, CellLayout, ModelKind
 from core.models.weights import MODELS_DIR, manifest
 
 FIT_KEY = "fused-demo"
+FUSED_GAUGE_SPAN = 20.0  # the GUI's and the report's dial: -20..+20 log-odds (clipped)
 FUSED_LABEL = (
     "fused score: each member model's own grid cells, in blocks; cell positions are scaled "
     "onto the first member's aligned face (the members' alignments differ)"
@@ -177,3 +178,15 @@ class FusedModel:
 
     def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError("fused has no single feature map; explain a member model")
+
+
+def fusion_summary(decomposition: Decomposition) -> str:
+    """'' for a single model; else each member's weight x cosine and the intercept."""
+    if not decomposition.parts:
+        return ""
+    terms = [
+        f"{p['weight']:+.2f}×{p['cosine']:+.3f} [{p['model']}]"
+        for p in decomposition.parts
+        if p["model"] != "intercept"
+    ]
+    return " — fused = " + " ".join(terms) + f" {decomposition.parts[-1]['weight']:+.2f}"

@@ -27,6 +27,7 @@ from reportlab.platypus import (
 from core.case.case_model import ROLE_TITLES, Case
 from core.case.rerun import TERM_TOLERANCE
 from core.models.face_model import ModelKind
+from core.models.fused import FUSED_GAUGE_SPAN
 from core.report import figures
 from core.report.styles import (
     NOTE_FILL,
@@ -185,13 +186,10 @@ def summary_section(ctx: ReportContext) -> list:
     return [para("Summary", "h1"), key_value_table(rows)]
 
 
-FUSED_GAUGE_SPAN = 20.0
-
-
 def gauge_figure(ctx: ReportContext) -> list:
     score = ctx.stored["score"]["cosine"]
     threshold, _ = _threshold(ctx)
-    # A fused score is a log-odds, not bounded by 1: its dial shows -20 to +20 (clipped).
+    # A fused score is a log-odds, not bounded by 1: its dial is wider (clipped at its ends).
     span = FUSED_GAUGE_SPAN if ctx.score_kind == "fused log-odds" else 1.0
     gauge = figures.gauge(
         max(-span, min(span, score)),
