@@ -10,9 +10,11 @@ genuine pair inside the 52 folders with two or more photos, plus `--impostors` s
 impostor pairs among those photos and `--singletons` seeded one-photo people.
 Patchwise uses MTCNN (largest face); face_recognition runs in its own venv
 (tools/dlib_reference.py: HOG detector, upsample 1, 5-point landmarks, dlib's chip and
-network). Each system is scored on the pairs whose two photos gave it a face; both
-counts are printed. Metrics: core/verification_metrics.py for every system. Per-stage
-wall times are printed; on a shared machine they are only indicative.
+network). Each system is scored on the pairs whose two photos gave it a face (both
+counts are printed), and Patchwise's models also on the pairs face_recognition scored
+("common pairs": the same pairs for every system). Metrics:
+core/verification_metrics.py for every system. Per-stage wall times are printed; on a
+shared machine they are only indicative.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def face_recognition_scores(dlib_python: str, pairs: list[LabelledPair]) -> tupl
         out = dict(np.load(f"{tmp}/o.npz"))
     encoding = {p: e for p, e, f in zip(images, out["encodings"], out["found"], strict=True) if f}
     scored = [p for p in pairs if p.image_a in encoding and p.image_b in encoding]
+    scored_keys = {(p.image_a, p.image_b) for p in scored}
     # face_recognition compares by Euclidean distance; its negative is the score.
     scores = np.array([-np.linalg.norm(encoding[p.image_a] - encoding[p.image_b]) for p in scored])
     same = np.array([p.same for p in scored])
@@ -79,14 +82,21 @@ def face_recognition_scores(dlib_python: str, pairs: list[LabelledPair]) -> tupl
         "failed_images": len(images) - len(encoding),
         "pairs_scored": len(scored),
         "metrics": verification_report(scores, same),
+        "scored_keys": scored_keys,
     }, seconds
 
 
-def patchwise_scores(engine, pairs, model_id: str) -> tuple[dict, float]:
+def patchwise_scores(engine, pairs, model_id: str, common: set) -> tuple[dict, float]:
+    """Metrics on every pair Patchwise scored, and on those face_recognition scored too."""
     start = time.perf_counter()
     result = evaluate_pairs(engine, pairs, model_id)
     seconds = time.perf_counter() - start
+    shared = [p for p in result["per_pair"] if (Path(p["image_a"]), Path(p["image_b"])) in common]
     return {
+        "metrics_on_common_pairs": verification_report(
+            np.array([p["cosine"] for p in shared]), np.array([p["same"] for p in shared])
+        ),
+        "common_pairs": len(shared),
         "system": f"Patchwise {model_id} (MTCNN)",
         "images": result["images"],
         "failed_images": len(result["failed_images"]),
@@ -95,13 +105,16 @@ def patchwise_scores(engine, pairs, model_id: str) -> tuple[dict, float]:
     }, seconds
 
 
-def row(name: str, r: dict, seconds: float) -> str:
-    m = r["metrics"]
+def _figures(m: dict) -> str:
     tar = m["tar_at_far"].get("0.01")
+    return f"{m['roc_auc']:.4f} | {100 * m['eer']:.1f} % | {'n/a' if tar is None else f'{tar:.3f}'}"
+
+
+def row(name: str, r: dict, seconds: float) -> str:
+    common = r.get("metrics_on_common_pairs", r["metrics"])
     return (
         f"| {name} | {r['pairs_scored']} | {r['failed_images']}/{r['images']} | "
-        f"{m['roc_auc']:.4f} | {100 * m['eer']:.1f} % | "
-        f"{'n/a' if tar is None else f'{tar:.3f}'} | {seconds:.0f} s |"
+        f"{_figures(r['metrics'])} | {_figures(common)} | {seconds:.0f} s |"
     )
 
 
@@ -115,29 +128,38 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--models", default="dlib-resnet,faceres,mobileface,fused")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--sets", default="shared,lfw", help="which pair sets: shared, lfw")
     args = ap.parse_args()
 
     from core.detection.select import make_detector
     from core.engine import Engine
 
     cpu = torch.device("cpu")
-    sets = {
-        "shared photos": pairs_from_identity_tree(args.faces),
-        "LFW development photos": lfw_pairs(args.lfw, args.impostors, args.singletons, args.seed),
-    }
+    chosen = args.sets.split(",")
+    sets = {}
+    if "shared" in chosen:
+        sets["shared photos"] = pairs_from_identity_tree(args.faces)
+    if "lfw" in chosen:
+        sets["LFW development photos"] = lfw_pairs(
+            args.lfw, args.impostors, args.singletons, args.seed
+        )
     results = {}
     for set_name, pairs in sets.items():
         engine = Engine(make_detector("mtcnn", device=cpu), cpu, cache_size=10_000)
         genuine = sum(p.same for p in pairs)
         print(f"\n### {set_name}: {len(pairs)} pairs ({genuine} genuine)\n")
-        print("| system | pairs scored | no face | ROC AUC | EER | TAR at FAR 1 % | time |")
-        print("|---|---|---|---|---|---|---|")
+        print(
+            "| system | pairs scored | no face | ROC AUC | EER | TAR at FAR 1 % | "
+            "common pairs: ROC AUC | EER | TAR at FAR 1 % | time |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         results[set_name] = {}
         fr, seconds = face_recognition_scores(args.dlib_python, pairs)
+        common = fr.pop("scored_keys")
         results[set_name]["face_recognition"] = {**fr, "seconds": seconds}
         print(row("face_recognition 1.3", fr, seconds), flush=True)
         for model_id in args.models.split(","):
-            r, seconds = patchwise_scores(engine, pairs, model_id)
+            r, seconds = patchwise_scores(engine, pairs, model_id, common)
             results[set_name][model_id] = {**r, "seconds": seconds}
             print(row(f"Patchwise `{model_id}`", r, seconds), flush=True)
     if args.json:
