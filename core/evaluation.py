@@ -88,12 +88,15 @@ def evaluate_pairs(
     images = sorted({p.image_a for p in pairs} | {p.image_b for p in pairs})
     features_of: dict = {}  # image -> CellFeatures
     failed: dict[Path, str] = {}
+    retried: dict[Path, str] = {}  # images whose face only the detector's second pass found
     prepared = []
     for n, image in enumerate(images, start=1):
         try:
             item = engine.prepare(image)
             item.face(0)
             prepared.append((image, item))
+            if item.faces[0].retry:
+                retried[image] = item.faces[0].retry
         except PatchwiseError as exc:
             failed[image] = str(exc)
         if len(prepared) == BATCH or n == len(images):
@@ -116,6 +119,7 @@ def evaluate_pairs(
         "face_choice": "largest face (index 0) of each image",
         "images": len(images),
         "failed_images": [{"image": str(k), "error": v} for k, v in failed.items()],
+        "second_pass_detections": [{"image": str(k), "retry": v} for k, v in retried.items()],
         "pairs_in_csv": len(pairs),
         "pairs_skipped": len(pairs) - len(scored),
         "metrics": verification_report(scores, same, seed=seed, folds=_folds(scored)),

@@ -69,6 +69,11 @@ def print_evaluation(result: dict) -> None:
     )
     for item in result["failed_images"]:
         print(f"  failed: {item['error']}")
+    if result.get("second_pass_detections"):
+        print(
+            f"  {len(result['second_pass_detections'])} face(s) found only by the detector's "
+            "second pass (listed in the JSON)"
+        )
     if "roc_auc" not in m:
         print(m.get("note", "no metrics"))
         return
