@@ -31,6 +31,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lfw", type=Path, default=Path("/work/shared/data/lfw-dev"))
     ap.add_argument("--faces", type=Path, default=Path("/work/shared/data/faces"))
+    ap.add_argument("--limit", type=int, help="a seeded sample of this many LFW photos")
     args = ap.parse_args()
     first, second = MTCNNDetector(retry=False), MTCNNDetector(retry=True)
     for name, root in (
@@ -38,6 +39,9 @@ def main() -> int:
         ("shared identities", args.faces / "identities"),
     ):
         images = photos(root)
+        if args.limit and len(images) > args.limit:
+            chosen = np.random.default_rng(0).choice(len(images), args.limit, replace=False)
+            images = [images[i] for i in sorted(chosen)]
         start = time.perf_counter()
         missed = [p for p in images if not first.detect(load_evidence(p).rgb)]
         seconds = time.perf_counter() - start
@@ -51,7 +55,7 @@ def main() -> int:
         )
         for p in missed:
             boxes = [np.round(f.box).astype(int).tolist() for f in found[p]]
-            print(f"  {p.relative_to(root)}: second pass {boxes or 'nothing'}")
+            print(f"  {p.relative_to(root)}: second pass {boxes or 'nothing'}", flush=True)
     for p in photos(args.faces / "multi_face"):
         rgb = load_evidence(p).rgb
         print(
