@@ -23,6 +23,7 @@ class AlignedFace:
     image: np.ndarray  # size x size x 3 uint8 RGB
     transform: np.ndarray  # 2x3, maps original (x, y, 1) to aligned pixels
     size: int
+    template: str = "insightface arcface_dst (5 points)"
 
     def __post_init__(self):
         self.image.setflags(write=False)

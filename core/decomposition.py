@@ -25,7 +25,8 @@ class Decomposition:
     bias_a: np.ndarray  # K: a_i . b / norm   (zeros when the model has no bias)
     bias_b: np.ndarray  # K: b . b_j / norm
     bias_bias: float  # b . b / norm
-    cosine: float
+    cosine: float  # the score the terms sum to (a fused model's log-odds; see `parts`)
+    parts: tuple = ()  # fused models: one dict per member block (model, weight, cosine, cells)
 
     def __post_init__(self):
         for array in (self.pair_matrix, self.bias_a, self.bias_b):
@@ -79,6 +80,7 @@ class Decomposition:
             },
             "sum_of_terms": self.total,
             "residual": self.residual,
+            **({"parts": list(self.parts)} if self.parts else {}),
         }
 
 

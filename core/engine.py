@@ -26,6 +26,7 @@ from core.detection.detected_face import DetectedFace, Detector
 from core.errors import FaceIndexError, NoFaceError, UsageError
 from core.manual_landmarks import landmarks_key, manual_face
 from core.models.face_model import CellFeatures, FaceModel
+from core.models.fused import FusedFeatures
 from core.models.registry import load_model
 from core.photo import EvidenceImage, load_evidence
 from core.stage_timer import StageTimer
@@ -89,7 +90,7 @@ class FaceSide:
             "alignment": {
                 "size": self.aligned.size,
                 "transform": self.aligned.transform.tolist(),
-                "template": "insightface arcface_dst (5 points)",
+                "template": self.aligned.template,
             },
         }
 
@@ -171,16 +172,21 @@ class Engine:
     ) -> list[tuple[AlignedFace, CellFeatures]]:
         """Aligned faces and cell features for several (image, face index); one batched pass."""
         timer = timer or StageTimer()
+        if hasattr(model, "members"):  # a fused model: every member aligns and embeds its own
+            per_member = [self.side_features(items, m, timer) for m in model.members]
+            return [
+                (per_member[0][n][0], FusedFeatures(tuple(side[n][1] for side in per_member)))
+                for n in range(len(items))
+            ]
         keys = [(p.evidence.sha256, p.detector_id, i, model.id) for p, i in items]
         missing = [n for n, key in enumerate(keys) if key not in self._features]
         if missing:
             with timer.stage("align"):
+                align = getattr(model, "align", None) or (
+                    lambda rgb, landmarks: align_face(rgb, landmarks, model.input_size)
+                )
                 aligned = [
-                    align_face(
-                        items[n][0].evidence.rgb,
-                        items[n][0].face(items[n][1]).landmarks,
-                        model.input_size,
-                    )
+                    align(items[n][0].evidence.rgb, items[n][0].face(items[n][1]).landmarks)
                     for n in missing
                 ]
             with timer.stage("embed"):

@@ -27,11 +27,15 @@ class LabelledPair:
     image_a: Path
     image_b: Path
     same: bool
+    fold: str | None = None  # a protocol's fold (evaluate --folds-column), else random folds
 
 
-def read_pairs_csv(path: str, root: str | None = None) -> list[LabelledPair]:
+def read_pairs_csv(
+    path: str, root: str | None = None, folds_column: str | None = None
+) -> list[LabelledPair]:
     """Read `image_a,image_b,same`; relative paths start at `root` (default: the CSV's folder).
 
+    With `folds_column`, that column gives each pair's fold (a protocol's, e.g. LFW View 2).
     The file must be a regular UTF-8 file within MAX_PAIRS_CSV_BYTES; every row
     is checked against core/schemas/pairs_row.py, and a malformed file (binary,
     latin-1, an over-long field, a short row, an unterminated quote) is a
@@ -49,25 +53,33 @@ def read_pairs_csv(path: str, root: str | None = None) -> list[LabelledPair]:
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     pairs = []
     try:
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        required = REQUIRED_COLUMNS + ((folds_column,) if folds_column else ())
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
             raise UsageError(
-                f"{csv_path}: missing column(s) {', '.join(missing)}; "
-                f"expected {','.join(REQUIRED_COLUMNS)}"
+                f"{csv_path}: missing column(s) {', '.join(missing)}; expected {','.join(required)}"
             )
         for row in reader:
             where = f"{csv_path} line {reader.line_num}"
             if None in row or None in row.values():
                 raise UsageError(f"{where}: the row has too many or too few fields")
             checked = validated(PairsRowModel, row, where, UsageError)
+            fold = row[folds_column].strip() if folds_column else None
             pairs.append(
-                LabelledPair(base / checked.image_a, base / checked.image_b, checked.is_same)
+                LabelledPair(base / checked.image_a, base / checked.image_b, checked.is_same, fold)
             )
     except csv.Error as exc:
         raise UsageError(f"{csv_path} line {reader.line_num}: malformed CSV ({exc})") from None
     if not pairs:
         raise UsageError(f"{csv_path}: no pairs")
     return pairs
+
+
+def _folds(pairs: list[LabelledPair]) -> np.ndarray | None:
+    """The pairs' protocol folds, or None when the CSV gave none."""
+    if all(p.fold is None for p in pairs):
+        return None
+    return np.array([p.fold for p in pairs])
 
 
 def evaluate_pairs(
@@ -86,12 +98,15 @@ def evaluate_pairs(
     images = sorted({p.image_a for p in pairs} | {p.image_b for p in pairs})
     features_of: dict = {}  # image -> CellFeatures
     failed: dict[Path, str] = {}
+    retried: dict[Path, str] = {}  # images whose face only the detector's second pass found
     prepared = []
     for n, image in enumerate(images, start=1):
         try:
             item = engine.prepare(image)
             item.face(0)
             prepared.append((image, item))
+            if item.faces[0].retry:
+                retried[image] = item.faces[0].retry
         except PatchwiseError as exc:
             failed[image] = str(exc)
         if len(prepared) == BATCH or n == len(images):
@@ -116,9 +131,10 @@ def evaluate_pairs(
         "face_choice": "largest face (index 0) of each image",
         "images": len(images),
         "failed_images": [{"image": str(k), "error": v} for k, v in failed.items()],
+        "second_pass_detections": [{"image": str(k), "retry": v} for k, v in retried.items()],
         "pairs_in_csv": len(pairs),
         "pairs_skipped": len(pairs) - len(scored),
-        "metrics": verification_report(scores, same, seed=seed),
+        "metrics": verification_report(scores, same, seed=seed, folds=_folds(scored)),
         "per_pair": [
             {
                 "image_a": str(p.image_a),

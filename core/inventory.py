@@ -6,15 +6,18 @@ from core.detection.insightface_detector import find_insightface_pack
 from core.detection.select import make_detector
 from core.device import select_device
 from core.errors import PatchwiseError
-from core.models.registry import available_model_ids, load_model
+from core.models.registry import available_model_ids, load_model, model_card
 
 
 def inventory(args) -> dict:
+    from core.cli.runtime_options import apply_model_pack
+
+    apply_model_pack(args)
     device = select_device(args.device)
     models = []
     for model_id in available_model_ids():
         try:
-            models.append(load_model(model_id, device).describe())
+            models.append({**load_model(model_id, device).describe(), "card": model_card(model_id)})
         except PatchwiseError as exc:
             models.append({"id": model_id, "error": str(exc)})
     detectors = [make_detector("mtcnn", device=device).describe()]

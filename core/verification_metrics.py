@@ -52,6 +52,25 @@ def tar_at_far(scores: np.ndarray, same: np.ndarray) -> dict[str, float | None]:
     return result
 
 
+def protocol_fold_accuracy(scores: np.ndarray, same: np.ndarray, folds: np.ndarray) -> dict:
+    """Mean and std of accuracy over a protocol's own folds (threshold from the others)."""
+    names = sorted(set(folds.tolist()))
+    if len(names) < 2:
+        return {"mean": None, "std": None, "folds": "protocol", "note": "needs two folds"}
+    accuracies = []
+    for name in names:
+        test = folds == name
+        _, threshold = best_accuracy(scores[~test], same[~test])
+        accuracies.append(float(np.mean((scores[test] >= threshold) == same[test].astype(bool))))
+    return {
+        "mean": float(np.mean(accuracies)),
+        "std": float(np.std(accuracies)),
+        "folds": "protocol",
+        "fold_names": names,
+        "per_fold": accuracies,
+    }
+
+
 def cross_validated_accuracy(scores: np.ndarray, same: np.ndarray, seed: int = 0) -> dict:
     """Mean and std of 10-fold accuracy (threshold chosen on the other nine folds)."""
     if len(scores) < FOLDS:
@@ -74,8 +93,11 @@ def cross_validated_accuracy(scores: np.ndarray, same: np.ndarray, seed: int = 0
     }
 
 
-def verification_report(scores, same, seed: int = 0) -> dict:
-    """Every metric `evaluate` reports. Needs at least one genuine and one impostor pair."""
+def verification_report(scores, same, seed: int = 0, folds=None) -> dict:
+    """Every metric `evaluate` reports. Needs at least one genuine and one impostor pair.
+
+    `folds` (one label per pair) replaces the seeded random 10 folds by a protocol's folds.
+    """
     scores = np.asarray(scores, dtype=np.float64)
     same = np.asarray(same, dtype=bool)
     genuine, impostor = int(same.sum()), int((~same).sum())
@@ -91,7 +113,9 @@ def verification_report(scores, same, seed: int = 0) -> dict:
         eer_threshold=eer_threshold,
         best_accuracy=accuracy,
         best_threshold=threshold,
-        cv_accuracy=cross_validated_accuracy(scores, same, seed),
+        cv_accuracy=cross_validated_accuracy(scores, same, seed)
+        if folds is None
+        else protocol_fold_accuracy(scores, same, np.asarray(folds)),
         tar_at_far=tar_at_far(scores, same),
     )
     return report

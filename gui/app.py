@@ -14,8 +14,8 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.atomic_write import write_bytes_atomically
-from core.errors import ModelNotFoundError
-from core.models.registry import model_ids
+from core.cli.runtime_options import apply_model_pack
+from core.models.registry import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_PAIR = ("identities/obama/obama_1.jpg", "identities/obama/obama_2.jpg")
@@ -46,10 +46,6 @@ def run_gui(args) -> int:
     from gui.error_log import install_excepthook
     from gui.main_window import MainWindow
 
-    if args.model is not None and args.model not in model_ids():
-        raise ModelNotFoundError(
-            f"unknown model '{args.model}'; available: {', '.join(model_ids())}"
-        )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Patchwise")
     app.setApplicationName("Patchwise")
@@ -64,7 +60,12 @@ def run_gui(args) -> int:
             max_pixels=args.max_pixels,
         )
 
+    apply_model_pack(args)
     engine = engine_with_detector(args.detector)
+    if args.model is not None:
+        # A bundled id, a checkpoint name or path, or a pack model: loading it is the
+        # check (ModelNotFoundError, exit code 7, names what was looked for).
+        load_model(args.model, engine.device)
 
     window = MainWindow(
         engine,

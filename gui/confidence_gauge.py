@@ -26,7 +26,8 @@ LEGEND_TOP = TOP + BAR_H + 22
 
 
 class ConfidenceGauge(QWidget):
-    """Score vs threshold on a [-1, 1] scale, with calibration status and evidence text."""
+    """Score vs threshold on a [-span, span] scale (1 for cosines), with calibration status
+    and evidence text."""
 
     clicked = Signal()
 
@@ -36,10 +37,17 @@ class ConfidenceGauge(QWidget):
         self.threshold: float | None = None
         self.status = UNCALIBRATED
         self.evidence_lines: list[str] = []
+        self.span, self.score_name = 1.0, "Cosine"
         self.setFixedHeight(108)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Click for the score distributions and the Tippett plot")
+
+    def set_scale(self, span: float, score_name: str) -> None:
+        """The dial's range (-span..+span) and the score's name: 1 and "Cosine" for
+        cosine-like scores; a fused model's log-odds needs a wider range."""
+        self.span, self.score_name = span, score_name
+        self.update()
 
     def set_result(
         self, score: float | None, threshold: float | None, status: str, lines: list[str]
@@ -58,7 +66,7 @@ class ConfidenceGauge(QWidget):
 
     def summary(self) -> str:
         """The gauge's readout as text (tests and the accessible description use it)."""
-        score = "no score" if self.score is None else f"cosine {self.score:+.4f}"
+        score = "no score" if self.score is None else f"{self.score_name.lower()} {self.score:+.4f}"
         threshold = "no threshold" if self.threshold is None else f"threshold {self.threshold:+.3f}"
         return "; ".join([score, threshold, self.status, *self.evidence_lines])
 
@@ -109,7 +117,7 @@ class ConfidenceGauge(QWidget):
             self.clicked.emit()
 
     def _x(self, value: float, left: float, width: float) -> float:
-        return left + (min(max(value, -1.0), 1.0) + 1.0) / 2.0 * width
+        return left + (min(max(value / self.span, -1.0), 1.0) + 1.0) / 2.0 * width
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
@@ -125,13 +133,13 @@ class ConfidenceGauge(QWidget):
         painter.setPen(QPen(QColor(90, 90, 90), 1))
         painter.drawRect(QRectF(margin, top, width, bar_h))
         painter.setFont(self._legend_font())
-        for tick in (-1.0, -0.5, 0.0, 0.5, 1.0):
+        for tick in (self.span * t for t in (-1.0, -0.5, 0.0, 0.5, 1.0)):
             x = self._x(tick, margin, width)
             painter.drawLine(int(x), int(top + bar_h), int(x), int(top + bar_h + 4))
             painter.drawText(
                 QRectF(x - 20, top + bar_h + 4, 40, 14),
                 Qt.AlignmentFlag.AlignCenter,
-                f"{tick:+.1f}",
+                f"{tick:+.1f}" if self.span == 1.0 else f"{tick:+.0f}",
             )
         if self.threshold is not None:
             painter.setPen(QPen(QColor(0, 0, 0), 2, Qt.PenStyle.DashLine))
@@ -143,7 +151,7 @@ class ConfidenceGauge(QWidget):
         if self.score is None:
             headline = "Score: —"
         else:
-            headline = f"Cosine {self.score:+.4f}"
+            headline = f"{self.score_name} {self.score:+.4f}"
             if self.threshold is not None:
                 side = "at or above" if self.score >= self.threshold else "below"
                 headline += f": {side} the threshold {self.threshold:+.3f}"

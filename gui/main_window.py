@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import PatchwiseError
-from core.models.registry import model_ids
+from core.models.face_model import ModelKind
+from core.models.fused import FUSED_GAUGE_SPAN, fusion_summary
+from core.models.registry import DEFAULT_MODEL, available_model_ids
 from core.strength_of_evidence.calibration_choice import NONE
 from core.workbench import explainer_catalogue as catalogue
 from core.workbench import jobs
@@ -73,9 +75,12 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self._detector_factory = detector_factory
         self._remember_geometry = remember_geometry
         self._ask_before_discard = ask_before_discard
-        model_id = model_id or str(settings.value("model", "faceres"))
-        if model_id not in model_ids():
-            model_id = "faceres"
+        # An explicit model (already loaded by gui/app.py) may be a checkpoint path; a
+        # remembered one must still exist.
+        explicit = model_id
+        model_id = model_id or str(settings.value("model", DEFAULT_MODEL))
+        if model_id != explicit and model_id not in available_model_ids():
+            model_id = DEFAULT_MODEL
         self.session = Session(
             engine,
             model_id,
@@ -316,6 +321,8 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
     def _comparison_changed(self) -> None:
         comparison = self.state.comparison
         self.grid.show_comparison(comparison)
+        fused = comparison is not None and comparison.model.kind is ModelKind.FUSED
+        self.gauge.set_scale(*((FUSED_GAUGE_SPAN, "Fused log-odds") if fused else (1.0, "Cosine")))
         self._update_evidence()
         self._update_toggles()
         if comparison is None:
@@ -326,7 +333,9 @@ class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWi
         self.panes["k"].show_aligned(comparison.b.aligned)
         model = comparison.model
         sha = str(model.get("weights_sha256", ""))
-        self.model_label.setText(f"model: {model['id']} sha256 {sha[:12]}")
+        self.model_label.setText(
+            f"model: {model['id']} sha256 {sha[:12]}{fusion_summary(comparison.decomposition)}"
+        )
         self.model_label.setToolTip(chrome.provenance_text(model))
         timings = ", ".join(f"{k} {v:.0f} ms" for k, v in comparison.timings_ms.items())
         self.statusBar().showMessage(f"Compared ({timings or 'from cache'}).", 10000)

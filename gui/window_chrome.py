@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.models.registry import model_ids
+from core.models.registry import available_model_ids
 from core.strength_of_evidence.calibration_choice import DEMO, NONE
 
 DETECTORS = ("auto", "mtcnn", "insightface")
@@ -256,7 +256,10 @@ def build_toolbar(window) -> None:
     bar = QToolBar("Settings")
     bar.setObjectName("settings-toolbar")
     window.addToolBar(bar)
-    window.model_box = model_box(model_ids(), window.state.model_id)
+    menu = available_model_ids()  # bundled, checkpoints, pack models
+    if window.state.model_id not in menu:
+        menu.append(window.state.model_id)  # a checkpoint directory given by path
+    window.model_box = model_box(menu, window.state.model_id)
     window.detector_box = detector_box(window.state.detector)
     window.detector_box.setToolTip(detector_tooltip(window.engine))
     window.calibration_box = calibration_box(window.session.calibration_choice)

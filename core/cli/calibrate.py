@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.cli.pair_source_options import add_pair_source_options, pairs_from_args, progress_bar
+from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
@@ -34,6 +34,7 @@ def run(args) -> int:
 
     import numpy as np
 
+    from core.cli.progress import image_progress
     from core.models.registry import DEFAULT_MODEL
     from core.strength_of_evidence.calibration_file import build_calibration, write_calibration
     from core.strength_of_evidence.lr_calibration import check_pairs
@@ -44,9 +45,7 @@ def run(args) -> int:
     check_pairs(labels.astype(float), labels, args.folds)  # fail before embedding anything
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
-    scored = score_pairs(
-        engine, pairs, model_id, seed=args.seed, progress=progress_bar("embedding images")
-    )
+    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=image_progress())
     evaluation = scored.evaluation
     data = build_calibration(
         scored.scores,

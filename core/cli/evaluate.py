@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from core.atomic_write import write_json_atomically
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 
@@ -19,22 +17,25 @@ def register(commands) -> None:
     parser.add_argument("--model", default=None, help="model id (see `models`)")
     parser.add_argument("--json", metavar="OUT", help="write metrics and per-pair scores")
     parser.add_argument("--seed", type=int, default=0, help="seed of the 10-fold split")
+    parser.add_argument(
+        "--folds-column",
+        metavar="NAME",
+        help="CSV column with each pair's protocol fold: accuracy over those folds "
+        "(threshold from the other folds) instead of 10 random folds",
+    )
     add_runtime_options(parser)
-
-
-def _progress(done: int, total: int) -> None:
-    print(f"\rembedding images {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
 
 
 def run(args) -> int:
     from core.cli.printing import print_evaluation
+    from core.cli.progress import image_progress
     from core.evaluation import evaluate_pairs, read_pairs_csv
     from core.models.registry import DEFAULT_MODEL
 
-    pairs = read_pairs_csv(args.pairs, root=args.root)
+    pairs = read_pairs_csv(args.pairs, root=args.root, folds_column=args.folds_column)
     engine = engine_from_args(args)
     result = evaluate_pairs(
-        engine, pairs, args.model or DEFAULT_MODEL, seed=args.seed, progress=_progress
+        engine, pairs, args.model or DEFAULT_MODEL, seed=args.seed, progress=image_progress()
     )
     print_evaluation(result)
     if args.json:

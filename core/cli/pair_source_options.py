@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from core.errors import UsageError
@@ -36,23 +35,6 @@ def add_pair_source_options(parser: argparse.ArgumentParser) -> None:
         f"most N/2 and impostor pairs fill the rest (default {DEFAULT_MAX_PAIRS})",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of sampling and folds")
-
-
-def progress_bar(description: str):
-    """A (done, total) callback drawing a tqdm bar on stderr (closed when done == total)."""
-    from tqdm import tqdm
-
-    bar = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=description, unit="image", file=sys.stderr)
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return update
 
 
 def pairs_from_args(args) -> tuple[list, dict]:

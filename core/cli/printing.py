@@ -29,15 +29,25 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     print(_side_line("A", result.a))
     print(_side_line("B", result.b))
     kind = result.model.get("score_kind", "cosine")
-    name = "xCos score" if kind == "xcos" else "cosine similarity"
+    name = {"xcos": "xCos score", "fused log-odds": "fused score (log-odds)"}.get(
+        kind, "cosine similarity"
+    )
     print(f"{name}: {result.cosine:+.4f}  (a similarity score, not a likelihood ratio)")
     print(
         f"decomposition: {layout.count}x{layout.count} pairs of {layout.label}; "
         f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e}"
     )
-    if result.model.id == "mobileface":
+    for part in dec.parts:  # a fused score: each member's block and the intercept
+        if part["model"] == "intercept":
+            print(f"  intercept {part['weight']:+.4f}")
+        else:
+            print(
+                f"  {part['model']}: weight {part['weight']:+.4f} x cosine "
+                f"{part['cosine']:+.4f} (cells {part['cells'][0]}..{part['cells'][1] - 1})"
+            )
+    if dec.bias_a.any() or dec.bias_b.any() or dec.bias_bias:
         bias = dec.bias_a.sum() + dec.bias_b.sum() + dec.bias_bias
-        print(f"  bias terms (head bias): {bias:+.4f}")
+        print(f"  bias terms (head bias{', intercept' if dec.parts else ''}): {bias:+.4f}")
     positive, negative = dec.top_pairs(top)
     for title, pairs in (("most similar", positive), ("most dissimilar", negative)):
         if pairs:
@@ -45,7 +55,7 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
             for p in pairs:
                 print(f"  ({p['i']:>2}, {p['j']:>2})  {p['term']:+.4f}")
     if top > 0 and not negative:
-        print("  (no negative pair terms: this model's cell vectors are non-negative)")
+        print("  (no pair term is negative in this comparison)")
     stages = ", ".join(f"{k} {v:.0f} ms" for k, v in result.timings_ms.items())
     print(f"timings: {stages}")
 
@@ -62,6 +72,11 @@ def print_evaluation(result: dict) -> None:
     )
     for item in result["failed_images"]:
         print(f"  failed: {item['error']}")
+    if result.get("second_pass_detections"):
+        print(
+            f"  {len(result['second_pass_detections'])} face(s) found only by the detector's "
+            "second pass (listed in the JSON)"
+        )
     if "roc_auc" not in m:
         print(m.get("note", "no metrics"))
         return
@@ -70,13 +85,19 @@ def print_evaluation(result: dict) -> None:
     print(f"ROC AUC {m['roc_auc']:.4f}   EER {m['eer']:.4f} (threshold {m['eer_threshold']:.4f})")
     print(
         f"best accuracy {m['best_accuracy']:.4f} at threshold {m['best_threshold']:.4f}; "
-        f"10-fold accuracy {cv_text}"
+        f"{_fold_kind(cv)} accuracy {cv_text}"
     )
     tars = ", ".join(
         f"FAR {far}: {'n/a (too few impostors)' if v is None else f'{v:.4f}'}"
         for far, v in m["tar_at_far"].items()
     )
     print(f"TAR at {tars}")
+
+
+def _fold_kind(cv: dict) -> str:
+    if cv.get("folds") == "protocol":
+        return f"protocol-fold ({len(cv.get('fold_names', []))} folds)"
+    return "10-fold (random, seeded)"
 
 
 def print_models(listing: dict) -> None:
@@ -86,10 +107,17 @@ def print_models(listing: dict) -> None:
             print(f"  {model['id']:<15} UNAVAILABLE: {model['error']}")
             continue
         print(f"  {model['id']:<15} {model['label']}")
-        print(
-            f"  {'':<15} weights {model['weights_file']} sha256 {model['weights_sha256'][:16]}…"
-            f"; license {model.get('license')}"
-        )
+        if "weights_file" in model:
+            print(
+                f"  {'':<15} weights {model['weights_file']} "
+                f"sha256 {model['weights_sha256'][:16]}…; license {model.get('license')}"
+            )
+        card = model.get("card")
+        if card:
+            print(f"  {'':<15} source: {card['source']}; licence {card['licence']}")
+            print(f"  {'':<15} decomposition: {card['decomposition']}")
+            for set_name, figures in card.get("accuracy", {}).items():
+                print(f"  {'':<15} {set_name}: {figures}")
     print("Detectors:")
     for det in listing["detectors"]:
         state = det.get("error") or det.get("weights_sha256", "")[:16]

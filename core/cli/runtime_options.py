@@ -29,6 +29,13 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
         "or ~/.insightface/models/<pack>)",
     )
     parser.add_argument(
+        "--model-pack",
+        metavar="DIR",
+        default=None,
+        help="folder of insightface recognition ONNX models to list and use as "
+        "pack:<folder>/<file> (also $PATCHWISE_MODEL_PACK and ~/.insightface/models/*)",
+    )
+    parser.add_argument(
         "--max-pixels",
         type=int,
         default=None,
@@ -37,9 +44,19 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def apply_model_pack(args) -> None:
+    """Make `--model-pack DIR`'s recognition models loadable."""
+    if getattr(args, "model_pack", None):
+        from core.models.onnx_pack import add_pack_dir
+
+        add_pack_dir(args.model_pack)
+
+
 def engine_from_args(args):
     """An Engine configured by the runtime options (device, threads, detector, pixel limit)."""
     from core.engine import make_engine
+
+    apply_model_pack(args)
 
     return make_engine(
         device=args.device,

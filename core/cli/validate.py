@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.cli.pair_source_options import add_pair_source_options, pairs_from_args, progress_bar
+from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 
 
@@ -31,6 +31,7 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
+    from core.cli.progress import image_progress
     from core.models.registry import DEFAULT_MODEL
     from core.strength_of_evidence.calibration_file import load_calibration
     from core.strength_of_evidence.scored_pairs import score_pairs
@@ -44,9 +45,7 @@ def run(args) -> int:
         if args.calibration
         else None
     )
-    scored = score_pairs(
-        engine, pairs, model_id, seed=args.seed, progress=progress_bar("embedding images")
-    )
+    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=image_progress())
     report = write_validation(
         args.out,
         scored,

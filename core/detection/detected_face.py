@@ -23,6 +23,7 @@ class DetectedFace:
     score: float
     landmarks: np.ndarray
     placed_by_hand: bool = False
+    retry: str | None = None  # how a second detection pass found it, if one did
 
     @property
     def area(self) -> float:
@@ -35,6 +36,7 @@ class DetectedFace:
             "score": float(self.score),
             "landmarks": np.asarray(self.landmarks, dtype=float).round(3).tolist(),
             "placed_by_hand": self.placed_by_hand,
+            **({"retry": self.retry} if self.retry else {}),
         }
 
 

@@ -37,11 +37,17 @@ results are then in original coordinates, but the smallest face found is
 original (e.g. 20 px becomes 48 px on a 3840 px wide photo). The pyramid's
 cost grows with the pixel count, so this keeps a 24-megapixel photo from
 taking many seconds on a CPU.
+
+Misses: when the first pass finds no face, a second pass runs with thresholds relaxed to
+0.5/0.6/0.6, on the photo upsampled 2x when its longer side is under 400 px. It never
+runs on a photo where a face was found, so it cannot add boxes there; each face it finds
+carries ``retry`` (shown in the JSON and reports). ``retry=False`` turns it off.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -247,6 +253,12 @@ def pyramid_scales(h: int, w: int, min_face_size: float, factor: float) -> list[
 # ---------------------------------------------------------------------------
 
 
+# The second pass when the first finds no face (docs/models.md, "Detection misses").
+RETRY_UPSAMPLE = 2.0
+RETRY_UPSAMPLE_BELOW = 400  # px, longer side; upsampling a larger noisy photo found "faces"
+RETRY_THRESHOLDS = (0.5, 0.6, 0.6)
+
+
 class MTCNNDetector:
     """MTCNN face detector with the bundled weights (see the module docstring)."""
 
@@ -261,6 +273,7 @@ class MTCNNDetector:
         factor: float = 0.709,
         thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
         max_side: int | None = 1600,
+        retry: bool = True,
     ) -> None:
         self.weights_path = Path(weights) if weights is not None else DEFAULT_WEIGHTS
         self.device = torch.device(device) if device is not None else torch.device("cpu")
@@ -272,6 +285,7 @@ class MTCNNDetector:
         self.factor = float(factor)
         self.thresholds = tuple(float(t) for t in thresholds)
         self.max_side = int(max_side) if max_side else None
+        self.retry = retry
         self.pnet, self.rnet, self.onet = PNet(), RNet(), ONet()
         self.weights_sha256 = self._load_weights()
         for net in (self.pnet, self.rnet, self.onet):
@@ -312,6 +326,13 @@ class MTCNNDetector:
             "min_face_size": self.min_face_size,
             "pyramid_factor": self.factor,
             "max_side": self.max_side,
+            "retry_when_none_found": {
+                "upsample": RETRY_UPSAMPLE,
+                "upsample_when_longer_side_below": RETRY_UPSAMPLE_BELOW,
+                "thresholds": list(RETRY_THRESHOLDS),
+            }
+            if self.retry
+            else None,
             "device": str(self.device),
         }
 
@@ -324,18 +345,36 @@ class MTCNNDetector:
             raise PatchwiseError(
                 f"MTCNN needs an HxWx3 uint8 RGB image, got shape {rgb.shape} dtype {rgb.dtype}"
             )
+        faces = self._detect_scaled(rgb, self.thresholds, upsample=1.0)
+        if faces or not self.retry:
+            return faces
+        # Second pass, only when the first found nothing (so it never adds a box to a
+        # photo with a face found): small photos 2x upsampled, relaxed thresholds.
+        # Every face it finds says so (DetectedFace.retry).
+        upsample = RETRY_UPSAMPLE if max(rgb.shape[:2]) < RETRY_UPSAMPLE_BELOW else 1.0
+        retried = self._detect_scaled(rgb, RETRY_THRESHOLDS, upsample)
+        note = (
+            f"second pass after no face was found: image x{upsample:g}, "
+            f"thresholds {'/'.join(f'{t:g}' for t in RETRY_THRESHOLDS)}"
+        )
+        return [replace(f, retry=note) for f in retried]
+
+    def _detect_scaled(self, rgb: np.ndarray, thresholds, upsample: float) -> list[DetectedFace]:
+        """One cascade run on the photo resized by `upsample` (or down to max_side)."""
         h, w = rgb.shape[:2]
-        scale = 1.0
-        work = rgb
-        if self.max_side and max(h, w) > self.max_side:
+        scale = upsample
+        if self.max_side and max(h, w) * upsample > self.max_side:
             scale = self.max_side / max(h, w)
+        work, sx, sy = rgb, 1.0, 1.0
+        if scale != 1.0:
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-            # exact per-axis factors after rounding the downscaled size
+            interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+            work = cv2.resize(rgb, size, interpolation=interpolation)
+            # exact per-axis factors after rounding the resized size
             sx, sy = w / size[0], h / size[1]
         work = np.ascontiguousarray(work)
 
-        boxes, scores, landmarks = self._run(work)
+        boxes, scores, landmarks = self._run(work, thresholds)
         if scale != 1.0 and len(boxes):
             boxes = boxes * np.array([sx, sy, sx, sy])
             landmarks = landmarks * np.array([sx, sy])
@@ -358,20 +397,20 @@ class MTCNNDetector:
         t = t.permute(0, 3, 1, 2).to(self.device)
         return (t - 127.5) * 0.0078125
 
-    def _run(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _run(self, img: np.ndarray, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         empty = (np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2)))
         with torch.inference_mode():
-            boxes = self._stage1(img)
+            boxes = self._stage1(img, thresholds)
             if len(boxes) == 0:
                 return empty
-            boxes = self._stage2(img, boxes)
+            boxes = self._stage2(img, boxes, thresholds)
             if len(boxes) == 0:
                 return empty
-            return self._stage3(img, boxes)
+            return self._stage3(img, boxes, thresholds)
 
-    def _stage1(self, img: np.ndarray) -> np.ndarray:
+    def _stage1(self, img: np.ndarray, thresholds) -> np.ndarray:
         h, w = img.shape[:2]
-        threshold = self.thresholds[0]
+        threshold = thresholds[0]
         all_boxes, all_scores, all_reg = [], [], []
         # The pyramid is built in torch (on the detector's device). Each level
         # is area-averaged from the previous, larger level: anti-aliased, and
@@ -409,20 +448,20 @@ class MTCNNDetector:
         keep = nms(boxes, scores, 0.7)
         return square(apply_regression(boxes[keep], regs[keep]))
 
-    def _stage2(self, img: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    def _stage2(self, img: np.ndarray, boxes: np.ndarray, thresholds) -> np.ndarray:
         crops = crop_resized(img, boxes, 24)
         prob, reg = self.rnet(self._to_tensor(crops))
         prob, reg = prob.cpu().numpy(), reg.cpu().numpy()
-        ok = prob >= self.thresholds[1]
+        ok = prob >= thresholds[1]
         boxes, prob, reg = boxes[ok], prob[ok], reg[ok]
         keep = nms(boxes, prob, 0.7)
         return square(apply_regression(boxes[keep], reg[keep]))
 
-    def _stage3(self, img: np.ndarray, boxes: np.ndarray):
+    def _stage3(self, img: np.ndarray, boxes: np.ndarray, thresholds):
         crops = crop_resized(img, boxes, 48)
         prob, reg, pts = self.onet(self._to_tensor(crops))
         prob, reg, pts = prob.cpu().numpy(), reg.cpu().numpy(), pts.cpu().numpy()
-        ok = prob >= self.thresholds[2]
+        ok = prob >= thresholds[2]
         boxes, prob, reg, pts = boxes[ok], prob[ok], reg[ok], pts[ok]
         if len(boxes) == 0:
             return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))

@@ -33,11 +33,12 @@ class ModelKind(StrEnum):
     FROZEN_RRF = "frozen-rrf"  # restricted receptive fields on a backbone never trained so
     TRAINED_RRF = "trained-rrf"  # a checkpointed RRFNet (Ozturk et al.)
     XCOS = "xcos"  # a checkpointed xCos: the score is xCos, not the cosine of embeddings
+    FUSED = "fused"  # a weighted sum of member models' cosines plus an intercept (log-odds)
 
     @property
     def scores_pairs(self) -> bool:
         """Whether the model scores a pair itself (`score_pair`) instead of the cosine."""
-        return self is ModelKind.XCOS
+        return self in (ModelKind.XCOS, ModelKind.FUSED)
 
     @property
     def trained_for_its_cells(self) -> bool:

@@ -11,15 +11,19 @@ import torch
 
 from core.errors import ModelNotFoundError
 from core.models.bundled import FaceresGridModel, FrozenRRFModel, MobileFaceGridModel
+from core.models.dlib_resnet import DlibResNetModel
 from core.models.face_model import FaceModel
+from core.models.fused import FusedModel
 
-DEFAULT_MODEL = "faceres"
+DEFAULT_MODEL = "dlib-resnet"  # best measured (docs/models.md, "Choosing the default")
 
 _FACTORIES: dict[str, Callable[[torch.device], FaceModel]] = {
     "faceres": FaceresGridModel,
     "mobileface": MobileFaceGridModel,
     "faceres-rrf56": lambda device: FrozenRRFModel("rrf56", device),
     "faceres-rrf28": lambda device: FrozenRRFModel("rrf28", device),
+    "dlib-resnet": DlibResNetModel,
+    "fused": FusedModel,
 }
 
 _loaded: dict[tuple, FaceModel] = {}
@@ -55,8 +59,10 @@ def user_checkpoints() -> dict[str, Path]:
 
 
 def available_model_ids() -> list[str]:
-    """Bundled ids, then the checkpoints of the user model directory."""
-    return model_ids() + list(user_checkpoints())
+    """Bundled ids, the checkpoints of the user model directory, then local pack models."""
+    from core.models.onnx_pack import pack_models
+
+    return model_ids() + list(user_checkpoints()) + list(pack_models())
 
 
 def _checkpoint_model(model_id: str, device: torch.device) -> FaceModel:
@@ -83,7 +89,13 @@ def _checkpoint_model(model_id: str, device: torch.device) -> FaceModel:
 def load_model(model_id: str, device: torch.device) -> FaceModel:
     """Load (once per device) the model `model_id`: a bundled id, a checkpoint name in the
     user model directory or a checkpoint directory path (xCos: append #unit, #correlated
-    or #learned). Unknown ids raise ModelNotFoundError."""
+    or #learned), a local insightface pack model (`pack:<folder>/<file>`) or an ONNX file
+    path. Unknown ids raise ModelNotFoundError."""
+    if model_id.startswith("pack:") or model_id.endswith(".onnx"):
+        from core.models.onnx_pack import load_pack_model
+
+        key = (model_id, "onnxruntime-cpu")
+        return _loaded.get(key) or _load_once(key, lambda: load_pack_model(model_id))
     if model_id not in _FACTORIES:
         return _checkpoint_model(model_id, device)
     key = (model_id, str(device))
@@ -95,3 +107,11 @@ def _load_once(key: tuple, load: Callable[[], FaceModel]) -> FaceModel:
         if key not in _loaded:
             _loaded[key] = load()
         return _loaded[key]
+
+
+def model_card(model_id: str) -> dict | None:
+    """Source, licence, measured accuracy and decomposition type of a bundled model (for
+    `models`, the About box and the docs); None for checkpoints and pack models."""
+    from core.models.model_cards import model_card as card
+
+    return card(model_id)

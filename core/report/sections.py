@@ -27,6 +27,7 @@ from reportlab.platypus import (
 from core.case.case_model import ROLE_TITLES, Case
 from core.case.rerun import TERM_TOLERANCE
 from core.models.face_model import ModelKind
+from core.models.fused import FUSED_GAUGE_SPAN
 from core.report import figures
 from core.report.styles import (
     NOTE_FILL,
@@ -213,9 +214,17 @@ def summary_section(ctx: ReportContext) -> list:
 def gauge_figure(ctx: ReportContext) -> list:
     score = ctx.stored["score"]["cosine"]
     threshold, _ = _threshold(ctx)
-    gauge = figures.gauge(score, low=-1.0, high=1.0, threshold=threshold, label=ctx.score_kind)
+    # A fused score is a log-odds, not bounded by 1: its dial is wider (clipped at its ends).
+    span = FUSED_GAUGE_SPAN if ctx.score_kind == "fused log-odds" else 1.0
+    gauge = figures.gauge(
+        max(-span, min(span, score)),
+        low=-span,
+        high=span,
+        threshold=threshold,
+        label=ctx.score_kind,
+    )
     caption = (
-        f"Figure 1. The {ctx.score_kind} score on its full range, -1 to +1"
+        f"Figure 1. The {ctx.score_kind} score on the range {-span:+g} to {span:+g}"
         + (
             f"; the black tick marks the threshold {threshold:+.4f}."
             if threshold is not None
@@ -354,7 +363,7 @@ def figure_sections(ctx: ReportContext) -> list:
         _image(figures.colour_bar(limit, label="contribution to the score"), 110 * mm),
         para(
             f"Figure 3. The aligned faces the model compared ({layout.input_size}×"
-            f"{layout.input_size} px, insightface 5-point template), and how much each cell "
+            f"{layout.input_size} px, {comparison.a.aligned.template}), and how much each cell "
             f"({layout.label}) contributes: for A, the sum of its row of pair terms plus its "
             "bias term; for B, the sum of its column plus its bias term. Red raises the score, "
             "blue lowers it, white is 0; both maps share one scale."
@@ -447,8 +456,7 @@ def top_pairs_section(ctx: ReportContext) -> list:
         if not pairs:
             flow.append(
                 para(
-                    "none: every pair term of this model is ≥ 0 (its cell vectors are "
-                    "non-negative), so no pair lowers the score.",
+                    "none: every pair term of this comparison is ≥ 0, so no pair lowers the score.",
                     "small",
                 )
             )

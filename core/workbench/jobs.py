@@ -14,7 +14,7 @@ from core.explainers.base import pair_from_comparison
 from core.explainers.faithfulness import fidelity
 from core.explainers.gallery import load_gallery
 from core.explainers.registry import explain
-from core.models.registry import load_model, model_ids
+from core.models.registry import available_model_ids, load_model
 from core.report.pdf_report import write_report
 from core.workbench.explainer_catalogue import (
     EXPLAINER_SEED,
@@ -56,7 +56,7 @@ def provenance_job(engine):
 
     def job(progress, cancelled):
         described = {}
-        for model_id in model_ids():
+        for model_id in available_model_ids():
             if cancelled():
                 break
             try:

@@ -22,7 +22,7 @@ from core.case.workflow import (
     set_threshold,
 )
 from core.errors import CaseFileError, ModelNotFoundError
-from core.models.registry import model_ids
+from core.models.registry import load_model
 from core.strength_of_evidence.calibration_choice import NONE, CalibrationCache
 from core.strength_of_evidence.evidence_section import EvidenceResult, evidence_for
 from core.workbench import explainer_catalogue as catalogue
@@ -188,8 +188,10 @@ class Session:
         if missing:
             raise CaseFileError(f"the stored original(s) {', '.join(missing)} are missing")
         model_id = case.settings["model_id"]
-        if model_id not in model_ids():
-            raise ModelNotFoundError(f"the case's model {model_id} is missing")
+        try:
+            load_model(model_id, self.engine.device)  # bundled, checkpoint or pack model
+        except ModelNotFoundError as exc:
+            raise ModelNotFoundError(f"the case's model {model_id} is missing: {exc}") from exc
         return OpenedCase(str(path), case, files, verification)
 
     def new_case(self) -> None:
