@@ -6,6 +6,7 @@ import sys
 
 from core.atomic_write import write_json_atomically
 from core.cli.runtime_options import add_runtime_options, engine_from_args
+from core.cli.scale_options import add_scale_options, batch_context
 
 
 def register(commands) -> None:
@@ -20,6 +21,7 @@ def register(commands) -> None:
     parser.add_argument("--json", metavar="OUT", help="write metrics and per-pair scores")
     parser.add_argument("--seed", type=int, default=0, help="seed of the 10-fold split")
     add_runtime_options(parser)
+    add_scale_options(parser)
 
 
 def _progress(done: int, total: int) -> None:
@@ -33,9 +35,11 @@ def run(args) -> int:
 
     pairs = read_pairs_csv(args.pairs, root=args.root)
     engine = engine_from_args(args)
-    result = evaluate_pairs(
-        engine, pairs, args.model or DEFAULT_MODEL, seed=args.seed, progress=_progress
-    )
+    model_id = args.model or DEFAULT_MODEL
+    with batch_context(args, engine, model_id) as (store, run_chunks):
+        result = evaluate_pairs(
+            engine, pairs, model_id, args.seed, _progress, store=store, run_chunks=run_chunks
+        )
     print_evaluation(result)
     if args.json:
         write_json_atomically(args.json, result)

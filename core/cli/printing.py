@@ -48,6 +48,18 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     print(f"timings: {stages}")
 
 
+def print_store_use(store: dict) -> None:
+    if store["path"] is None:
+        print(f"embedding store: off; {store['faces_embedded']} face(s) embedded")
+        return
+    damaged = store["entries_failing_sha256"]
+    print(
+        f"embedding store {store['path']}: {store['faces_from_store']} face(s) reused, "
+        f"{store['faces_embedded']} embedded"
+        + (f", {damaged} damaged entr(ies) recomputed" if damaged else "")
+    )
+
+
 def print_evaluation(result: dict) -> None:
     m = result["metrics"]
     print(
@@ -60,6 +72,7 @@ def print_evaluation(result: dict) -> None:
     )
     for item in result["failed_images"]:
         print(f"  failed: {item['error']}")
+    print_store_use(result["embedding_store"])
     if "roc_auc" not in m:
         print(m.get("note", "no metrics"))
         return
