@@ -103,8 +103,12 @@ def embed_images(
     run_chunks: ChunkRunner | None = None,
     with_cells: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    chunk: int = CHUNK,
 ) -> EmbeddedImages:
-    """Embeddings (and cell features when `with_cells`) of the largest face of each image."""
+    """Embeddings (and cell features when `with_cells`) of the largest face of each image.
+
+    `progress(done, total)` is called after the store lookup and after every chunk;
+    it may raise (e.g. Cancelled) to stop between chunks."""
     images = sorted(set(images))
     producer = Producer.of(engine.detector, model)
     out, done = EmbeddedImages(keep_cells=with_cells), 0
@@ -121,7 +125,7 @@ def embed_images(
         done = len(images) - len(missing)
         if progress and done:
             progress(done, len(images))
-    chunks = [missing[start : start + CHUNK] for start in range(0, len(missing), CHUNK)]
+    chunks = [missing[start : start + chunk] for start in range(0, len(missing), chunk)]
     for results in (run_chunks or in_process(engine, model))(chunks):
         if store is not None:
             store.put_many(

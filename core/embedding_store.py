@@ -12,8 +12,7 @@ LMDB's lock file serialises writers of several processes on one machine (not ove
 network file system). Every value carries the SHA-256 of its arrays, checked on each
 read; an entry that fails the check counts as missing and is recomputed.
 
-Location: `--store DIR`, else $PATCHWISE_STORE_DIR, else <user cache>/store
-(core.explainers.gallery.user_cache_dir).
+Location: `--store DIR`, else $PATCHWISE_STORE_DIR, else <user cache>/store.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import hashlib
 import json
 import os
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +37,15 @@ MAP_SIZE = 1 << 40  # address space only: the file grows with the data
 _HEADER_LENGTH = struct.Struct("<I")
 
 
-def default_store_dir() -> Path:
-    from core.explainers.gallery import user_cache_dir
+def user_cache_dir() -> Path:
+    """$PATCHWISE_CACHE_DIR, else $XDG_CACHE_HOME/patchwise, else ~/.cache/patchwise."""
+    if os.environ.get("PATCHWISE_CACHE_DIR"):
+        return Path(os.environ["PATCHWISE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "patchwise"
 
+
+def default_store_dir() -> Path:
     return Path(os.environ[STORE_ENV]) if os.environ.get(STORE_ENV) else user_cache_dir() / "store"
 
 
@@ -121,20 +127,42 @@ def _decode(value: bytes) -> tuple[dict, list[np.ndarray]] | None:
     return header, arrays
 
 
+_open_envs: dict[Path, list] = {}  # folder -> [LMDB environment, users] (one per process)
+_open_lock = threading.Lock()
+
+
+def _open_env(folder: Path) -> lmdb.Environment:
+    """LMDB must not open one environment twice in a process: share it, counting users."""
+    with _open_lock:
+        if folder not in _open_envs:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                env = lmdb.open(str(folder), map_size=MAP_SIZE, max_dbs=2)
+            except (OSError, lmdb.Error) as exc:
+                raise UsageError(f"embedding store {folder}: cannot open ({exc})") from exc
+            _open_envs[folder] = [env, 0]
+        _open_envs[folder][1] += 1
+        return _open_envs[folder][0]
+
+
+def _release_env(folder: Path) -> None:
+    with _open_lock:
+        _open_envs[folder][1] -= 1
+        if _open_envs[folder][1] == 0:
+            _open_envs.pop(folder)[0].close()
+
+
 class EmbeddingStore:
     """The LMDB store: `features` holds cells and bias, `embeddings` the embedding alone
     (what cosine scoring and gallery search read, 1/49 of the bytes for faceres)."""
 
     def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._env = lmdb.open(str(self.folder), map_size=MAP_SIZE, max_dbs=2)
-        except (OSError, lmdb.Error) as exc:
-            raise UsageError(f"embedding store {self.folder}: cannot open ({exc})") from exc
+        self.folder = Path(folder).resolve()
+        self._env = _open_env(self.folder)
         self._features = self._env.open_db(b"features")
         self._embeddings = self._env.open_db(b"embeddings")
         self.corrupt = 0  # entries that failed their SHA-256 check since opening
+        self._closed = False
 
     def __enter__(self) -> EmbeddingStore:
         return self
@@ -143,7 +171,9 @@ class EmbeddingStore:
         self.close()
 
     def close(self) -> None:
-        self._env.close()
+        if not self._closed:
+            self._closed = True
+            _release_env(self.folder)
 
     def get_many(self, keys: list[bytes], with_cells: bool) -> list[StoredFace | None]:
         """The entries under `keys` (None where absent or damaged), in one read transaction."""

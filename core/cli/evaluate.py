@@ -36,7 +36,7 @@ def run(args) -> int:
     pairs = read_pairs_csv(args.pairs, root=args.root)
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
-    with batch_context(args, engine, model_id) as (store, run_chunks):
+    with batch_context(args, model_id) as (store, run_chunks):
         result = evaluate_pairs(
             engine, pairs, model_id, args.seed, _progress, store=store, run_chunks=run_chunks
         )

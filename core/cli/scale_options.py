@@ -34,7 +34,7 @@ def add_scale_options(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def batch_context(args, engine, model_id: str):
+def batch_context(args, model_id: str):
     """(store or None, chunk runner or None) for the options above; closes both after."""
     from core.embedding_store import EmbeddingStore, default_store_dir
 
@@ -45,7 +45,7 @@ def batch_context(args, engine, model_id: str):
         else:
             from core.distributed.ray_chunks import ray_chunk_runner
 
-            with ray_chunk_runner(args, engine, model_id) as runner:
+            with ray_chunk_runner(args, model_id) as runner:
                 yield store, runner
     finally:
         if store is not None:
