@@ -72,6 +72,7 @@ class EmbeddedImages:
     embeddings: dict[Path, np.ndarray] = field(default_factory=dict)
     features: dict[Path, CellFeatures] = field(default_factory=dict)  # only with_cells
     failed: dict[Path, str] = field(default_factory=dict)
+    sha256: dict[Path, str] = field(default_factory=dict)  # of each image read
     from_store: int = 0
     embedded: int = 0
     keep_cells: bool = False
@@ -120,6 +121,7 @@ def embed_images(
         for path, entry in zip(known, entries, strict=True):
             if entry is not None:
                 out.record(path, entry)
+                out.sha256[path] = digests[path]
                 out.from_store += 1
         missing = [p for p in images if p not in out.embeddings and p not in out.failed]
         done = len(images) - len(missing)
@@ -139,6 +141,8 @@ def embed_images(
             )
         for result in results:
             out.record(result.path, result)
+            if result.sha256 is not None:
+                out.sha256[result.path] = result.sha256
         out.embedded += sum(r.features is not None for r in results)
         done += len(results)
         if progress:

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "core.cli.report",
     "core.cli.calibrate",
     "core.cli.validate",
+    "core.cli.search",
     "core.cli.gui",
 )
 
