@@ -13,6 +13,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
 FACES = REPO.parent / "shared" / "data" / "faces"
+CACHE_VARIABLES = ("PATCHWISE_CACHE_DIR", "PATCHWISE_STORE_DIR")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_cache_for_tests(tmp_path_factory):
+    """The user cache (and the embedding store in it) for this session, not the user's."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    saved = {name: os.environ.pop(name, None) for name in CACHE_VARIABLES}
+    os.environ["PATCHWISE_CACHE_DIR"] = str(folder)
+    yield folder
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
