@@ -32,13 +32,10 @@ def register(commands) -> None:
     add_scale_options(parser)
 
 
-def _progress(done: int, total: int) -> None:
-    print(f"\rembedding gallery {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
-
-
 def _gallery_members(args, engine, model, model_id: str) -> tuple[list[dict], object, dict]:
     """(members {name, path, sha256}, embeddings, source record) of the gallery."""
     import numpy as np
+    from tqdm import tqdm
 
     from core.batch_embedding import embed_images
     from core.embedding_store import EmbeddingStore, Producer
@@ -54,9 +51,16 @@ def _gallery_members(args, engine, model, model_id: str) -> tuple[list[dict], ob
         record = {"kind": "embedding store", "path": str(source), "skipped": []}
         return members, np.stack([e for _, _, e in found]), record
     photos = gallery_photos(source)
-    with batch_context(args, model_id) as (store, run_chunks):
+    with (
+        batch_context(args, model_id) as (store, run_chunks),
+        tqdm(total=len(photos), desc="embedding gallery", unit="photo", file=sys.stderr) as bar,
+    ):
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
         embedded = embed_images(
-            engine, model, photos, store=store, run_chunks=run_chunks, progress=_progress
+            engine, model, photos, store=store, run_chunks=run_chunks, progress=progress
         )
     found = [p for p in photos if p in embedded.embeddings]
     if not found:
