@@ -15,7 +15,7 @@ from pathlib import Path
 from core.errors import UsageError
 from core.file_hash import sha256_bytes
 
-SEARCH_SCHEMA = "patchwise.search/1"
+SEARCH_SCHEMA = "patchwise.search/1"  # what `search --json` writes
 
 
 def search_origin(path: str, query_sha256: str, candidate_sha256: str) -> dict:

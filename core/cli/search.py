@@ -7,7 +7,6 @@ candidate (`report Q K --search SEARCH.json`) discloses the search (docs/scale.m
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from core.cli.runtime_options import add_runtime_options, engine_from_args
 from core.cli.scale_options import add_scale_options, batch_context
@@ -32,53 +31,11 @@ def register(commands) -> None:
     add_scale_options(parser)
 
 
-def _gallery_members(args, engine, model, model_id: str) -> tuple[list[dict], object, dict]:
-    """(members {name, path, sha256}, embeddings, source record) of the gallery."""
-    import numpy as np
+def run(args) -> int:
     from tqdm import tqdm
 
-    from core.batch_embedding import embed_images
-    from core.embedding_store import EmbeddingStore, Producer
-    from core.explainers.gallery import gallery_photos
-
-    source = Path(args.gallery)
-    if (source / "data.mdb").is_file():
-        with EmbeddingStore(source) as store:
-            found = store.gallery(Producer.of(engine.detector, model))
-        if not found:
-            raise UsageError(f"embedding store {source} holds no face for model {model_id}")
-        members = [{"name": name, "path": None, "sha256": sha} for sha, name, _ in found]
-        record = {"kind": "embedding store", "path": str(source), "skipped": []}
-        return members, np.stack([e for _, _, e in found]), record
-    photos = gallery_photos(source)
-    with (
-        batch_context(args, model_id) as (store, run_chunks),
-        tqdm(total=len(photos), desc="embedding gallery", unit="photo", file=sys.stderr) as bar,
-    ):
-
-        def progress(done: int, total: int) -> None:
-            bar.update(done - bar.n)
-
-        embedded = embed_images(
-            engine, model, photos, store=store, run_chunks=run_chunks, progress=progress
-        )
-    found = [p for p in photos if p in embedded.embeddings]
-    if not found:
-        raise UsageError(f"no face found in any photo of the gallery {source}")
-    members = [
-        {"name": str(p.relative_to(source)), "path": str(p), "sha256": embedded.sha256[p]}
-        for p in found
-    ]
-    skipped = [
-        {"image": str(p), "error": embedded.failed[p]} for p in photos if p in embedded.failed
-    ]
-    record = {"kind": "photo folder", "path": str(source), "skipped": skipped}
-    return members, np.stack([embedded.embeddings[p] for p in found]), record
-
-
-def run(args) -> int:
     from core.atomic_write import write_bytes_atomically, write_json_atomically
-    from core.gallery_search import SELECTION_BIAS_NOTE, GalleryIndex, gallery_sha256
+    from core.gallery_members import search_gallery
     from core.models.registry import DEFAULT_MODEL
 
     if args.top < 1:
@@ -86,37 +43,23 @@ def run(args) -> int:
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
     model = engine.model(model_id)
-    if getattr(model, "score_pair", None) is not None:
-        raise UsageError(f"model {model_id} scores pairs with its own metric; search needs cosine")
-    query = engine.prepare(args.image_q)
-    query.face(args.face)
-    _, features = engine.side_features([(query, args.face)], model)[0]
-    members, embeddings, source = _gallery_members(args, engine, model, model_id)
-    index = GalleryIndex.build(embeddings)
-    rows, scores = index.top(features.embedding, args.top)
-    size = len(members)
-    result = {
-        "schema": "patchwise.search/1",
-        "query": {"image": str(args.image_q), "sha256": query.evidence.sha256, "face": args.face},
-        "model": model.describe(),
-        "detector": engine.detector.describe(),
-        "gallery": {
-            **source,
-            "size": size,
-            "sha256": gallery_sha256(m["sha256"] for m in members),
-            "hash_rule": "SHA-256 of the members' image SHA-256s, sorted, one per line",
-        },
-        "index": index.description,
-        "top": args.top,
-        "note": SELECTION_BIAS_NOTE.format(size=size),
-        "candidates": [
-            {"rank": rank, "cosine": float(score), **members[row]}
-            for rank, (row, score) in enumerate(zip(rows, scores, strict=True), start=1)
-        ],
-    }
+    with (
+        batch_context(args, model_id) as (store, run_chunks),
+        tqdm(desc="embedding gallery", unit="photo", file=sys.stderr) as bar,
+    ):
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = search_gallery(
+            engine, model, args.image_q, args.gallery, args.top, args.face, store, run_chunks,
+            progress,
+        )  # fmt: skip
+    index, size = result["index"], result["gallery"]["size"]
     print(
         f"Patchwise search — model {model_id}; gallery {size} faces "
-        f"(SHA-256 {result['gallery']['sha256'][:16]}…), {index.description['kind']}"
+        f"(SHA-256 {result['gallery']['sha256'][:16]}…), {index['kind']}"
     )
     for c in result["candidates"][:10]:
         print(f"  {c['rank']:3d}  {c['cosine']:+.4f}  {c['name']}")
