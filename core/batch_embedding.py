@@ -36,21 +36,32 @@ class ImageResult:
     storable: bool = False  # features, or an error that depends on the image alone
 
 
-def embed_chunk(engine, model, paths: list[Path]) -> list[ImageResult]:
-    """Load, detect, align and embed (one batched model pass) the largest face of each."""
-    results: dict[Path, ImageResult] = {}
+def _prepare(engine, path: Path, prepared: list) -> ImageResult | None:
+    """Load and detect; append (path, PreparedImage) to `prepared`, or say why not."""
+    try:
+        item = engine.prepare(path)
+    except PatchwiseError as exc:
+        return ImageResult(path, None, error=str(exc))
+    try:
+        item.face(0)
+    except NoFaceError as exc:
+        return ImageResult(path, item.evidence.sha256, error=str(exc), storable=True)
+    prepared.append((path, item))
+    return None
+
+
+def embed_chunk(
+    engine, model, paths: list[Path], on_image: Callable[[], None] | None = None
+) -> list[ImageResult]:
+    """Load, detect, align and embed (one batched model pass) the largest face of each.
+
+    `on_image()` is called after each image is loaded and detected (it may raise to stop)."""
+    results: dict[Path, ImageResult | None] = {}
     prepared = []
     for path in paths:
-        try:
-            item = engine.prepare(path)
-        except PatchwiseError as exc:
-            results[path] = ImageResult(path, None, error=str(exc))
-            continue
-        try:
-            item.face(0)
-            prepared.append((path, item))
-        except NoFaceError as exc:
-            results[path] = ImageResult(path, item.evidence.sha256, error=str(exc), storable=True)
+        results[path] = _prepare(engine, path, prepared)
+        if on_image is not None:
+            on_image()
     if prepared:
         faces = engine.side_features([(item, 0) for _, item in prepared], model)
         for (path, item), (_, features) in zip(prepared, faces, strict=True):
@@ -58,11 +69,11 @@ def embed_chunk(engine, model, paths: list[Path]) -> list[ImageResult]:
     return [results[p] for p in paths]
 
 
-def in_process(engine, model) -> ChunkRunner:
-    """Run the chunks one after the other in this process."""
+def in_process(engine, model, on_image: Callable[[], None] | None = None) -> ChunkRunner:
+    """Run the chunks one after the other in this process (`on_image` after each image)."""
 
     def run(chunks: list[list[Path]]) -> Iterator[list[ImageResult]]:
-        return (embed_chunk(engine, model, chunk) for chunk in chunks)
+        return (embed_chunk(engine, model, chunk, on_image) for chunk in chunks)
 
     return run
 
@@ -108,8 +119,8 @@ def embed_images(
 ) -> EmbeddedImages:
     """Embeddings (and cell features when `with_cells`) of the largest face of each image.
 
-    `progress(done, total)` is called after the store lookup and after every chunk;
-    it may raise (e.g. Cancelled) to stop between chunks."""
+    `progress(done, total)` is called after the store lookup, then after each image
+    in this process or each chunk on a cluster; it may raise (e.g. Cancelled) to stop."""
     images = sorted(set(images))
     producer = Producer.of(engine.detector, model)
     out, done = EmbeddedImages(keep_cells=with_cells), 0
@@ -128,7 +139,15 @@ def embed_images(
         if progress and done:
             progress(done, len(images))
     chunks = [missing[start : start + chunk] for start in range(0, len(missing), chunk)]
-    for results in (run_chunks or in_process(engine, model))(chunks):
+    reported = done
+
+    def image_done() -> None:  # in this process, progress (and cancel) per image
+        nonlocal reported
+        reported += 1
+        progress(reported, len(images))
+
+    runner = run_chunks or in_process(engine, model, image_done if progress else None)
+    for results in runner(chunks):
         if store is not None:
             store.put_many(
                 [
@@ -145,6 +164,7 @@ def embed_images(
                 out.sha256[result.path] = result.sha256
         out.embedded += sum(r.features is not None for r in results)
         done += len(results)
-        if progress:
+        if progress and done > reported:
+            reported = done
             progress(done, len(images))
     return out

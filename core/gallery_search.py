@@ -22,6 +22,7 @@ import numpy as np
 from core.errors import UsageError
 
 EXACT_LIMIT = 1_000_000
+QUERY_THREADS = 1  # one query: OpenMP threads cost more than they gain (docs/scale.md)
 IVF_PROBES = 32
 TRAIN_SEED = 0
 TRAIN_POINTS_PER_LIST = 64  # k-means trains on a seeded sample of 64 points per list
@@ -91,6 +92,7 @@ class GalleryIndex:
             raise UsageError("--top must be at least 1")
         q = unit_rows(np.asarray(query)[None, :])
         count = min(k, len(self.embeddings))
+        faiss.omp_set_num_threads(QUERY_THREADS)
         _, rows = self.index.search(np.ascontiguousarray(q, dtype=np.float32), count)
         rows = rows[0][rows[0] >= 0]
         scores = unit_rows(self.embeddings[rows]) @ q[0]

@@ -19,7 +19,6 @@ from core.errors import UsageError
 from core.explainers.base import Cancelled, cancel_check
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-CANCEL_CHUNK = 4  # photos embedded between two cancel checks
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,7 @@ def load_gallery(folder, engine, model, progress=None, cancel=None, store=None) 
         raise Cancelled("gallery embedding cancelled")
     opened = store or EmbeddingStore(default_store_dir())
     try:
-        embedded = embed_images(
-            engine, model, photos, store=opened, progress=step, chunk=CANCEL_CHUNK
-        )
+        embedded = embed_images(engine, model, photos, store=opened, progress=step)
     finally:
         if store is None:
             opened.close()
