@@ -1,10 +1,11 @@
 """A comparison that began as a 1:N gallery search: what the case records about it.
 
 Forensic practice requires disclosing that K was picked from a search, because the
-pick carries selection bias. From the search's JSON (`search --json`, schema
-patchwise.search/1) the case keeps, in `settings.search`: the gallery's size and
-SHA-256, K's rank among the candidates listed, the index used, and the SHA-256 of
-the search file itself. The report prints them on page 1.
+pick carries selection bias. From the search's result (`search --json`, schema
+patchwise.search/1, or the GUI's search page) the case keeps, in `settings.search`:
+the gallery's size and SHA-256, K's rank among the candidates listed, the index
+used, and the SHA-256 of the search result (and of the search file, when there is
+one). The report prints them on page 1.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ SEARCH_SCHEMA = "patchwise.search/1"  # what `search --json` writes
 
 
 def search_origin(path: str, query_sha256: str, candidate_sha256: str) -> dict:
-    """The search record for Q and K, checked against the search file."""
+    """The search record for Q and K, checked against the search file at `path`."""
     try:
         raw = Path(path).read_bytes()
         search = json.loads(raw)
@@ -27,14 +28,24 @@ def search_origin(path: str, query_sha256: str, candidate_sha256: str) -> dict:
         raise UsageError(f"{path}: cannot read the search file ({exc})") from None
     if not isinstance(search, dict) or search.get("schema") != SEARCH_SCHEMA:
         raise UsageError(f"{path}: not a Patchwise search file ({SEARCH_SCHEMA})")
+    origin = origin_from_search(search, query_sha256, candidate_sha256, f"{path}: ")
+    return {**origin, "search_file": Path(path).name, "search_file_sha256": sha256_bytes(raw)}
+
+
+def origin_from_search(
+    search: dict, query_sha256: str, candidate_sha256: str, where: str = ""
+) -> dict:
+    """The search record for Q and K from a `patchwise.search/1` result (file or GUI).
+    `search_sha256` is the SHA-256 of the result as canonical JSON (sorted keys)."""
     if search["query"]["sha256"] != query_sha256:
-        raise UsageError(f"{path}: the search was made for another questioned photo")
+        raise UsageError(f"{where}the search was made for another questioned photo")
     ranks = [c["rank"] for c in search["candidates"] if c["sha256"] == candidate_sha256]
     if not ranks:
         raise UsageError(
-            f"{path}: the reference photo is not among the {len(search['candidates'])} "
+            f"{where}the reference photo is not among the {len(search['candidates'])} "
             "candidates of this search"
         )
+    canonical = json.dumps(search, sort_keys=True).encode("utf-8")
     return {
         "gallery_size": search["gallery"]["size"],
         "gallery_sha256": search["gallery"]["sha256"],
@@ -44,8 +55,7 @@ def search_origin(path: str, query_sha256: str, candidate_sha256: str) -> dict:
         "candidates_listed": len(search["candidates"]),
         "index": search["index"]["kind"],
         "search_model": search["model"]["id"],
-        "search_file": Path(path).name,
-        "search_file_sha256": sha256_bytes(raw),
+        "search_sha256": sha256_bytes(canonical),
     }
 
 
