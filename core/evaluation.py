@@ -66,7 +66,7 @@ def read_pairs_csv(path: str, root: str | None = None) -> list[LabelledPair]:
 def pair_scores(model, embedded, pairs: list[LabelledPair]) -> np.ndarray:
     """The score of each pair: cosines in vectorised blocks of unit embeddings, or the
     model's own `score_pair` (xCos) pair by pair."""
-    if getattr(model, "score_pair", None) is not None:
+    if model.kind.scores_pairs:
         features = embedded.features
         return np.array(
             [pair_score(model, features[p.image_a], features[p.image_b]) for p in pairs]
@@ -105,7 +105,7 @@ def evaluate_pairs(
         images,
         store=store,
         run_chunks=run_chunks,
-        with_cells=getattr(model, "score_pair", None) is not None,
+        with_cells=model.kind.scores_pairs,
         progress=progress,
     )
     scored = [

@@ -78,7 +78,7 @@ def search_gallery(
     """The `patchwise.search/1` result: face `face` of `query_image` against `gallery`."""
     if top < 1:
         raise UsageError("--top must be at least 1")
-    if getattr(model, "score_pair", None) is not None:
+    if model.kind.scores_pairs:
         raise UsageError(f"model {model.id} scores pairs with its own metric; search needs cosine")
     query = engine.prepare(query_image)
     query.face(face)

@@ -32,7 +32,6 @@ from core.embedding_store import EmbeddingStore, default_store_dir
 from core.errors import PatchwiseError
 from core.explainers.base import Cancelled, cancel_check
 from core.models.registry import load_model
-from gui.workers import ENGINE_LOCK
 
 THUMBNAIL = 72  # pixels, longest side
 CHANNEL = "search"
@@ -63,7 +62,7 @@ def search_job(engine, model_id: str, query: str, gallery: str, top: int):
             if stop():
                 raise Cancelled("search cancelled")
 
-        with ENGINE_LOCK, EmbeddingStore(default_store_dir()) as store:
+        with engine.lock, EmbeddingStore(default_store_dir()) as store:
             model = load_model(model_id, engine.device)
             result = search_gallery(engine, model, query, gallery, top, store=store, progress=step)
         thumbnails = {c["rank"]: _thumbnail(c["path"]) for c in result["candidates"]}

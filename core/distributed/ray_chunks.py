@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 
 from core.errors import ClusterError
 
@@ -29,11 +28,11 @@ _worker_engines: dict = {}  # in each Ray worker: engine per settings
 def _embed_in_worker(settings: dict, model_id: str, paths: list[Path]):
     """A Ray task's body: embed one chunk with this worker's engine (built once)."""
     from core.batch_embedding import embed_chunk
-    from core.cli.runtime_options import engine_from_args
+    from core.engine import make_engine
 
     key = tuple(sorted(settings.items()))
     if key not in _worker_engines:
-        _worker_engines[key] = engine_from_args(SimpleNamespace(**settings))
+        _worker_engines[key] = make_engine(**settings)
     engine = _worker_engines[key]
     return embed_chunk(engine, engine.model(model_id), paths)
 
