@@ -38,6 +38,7 @@ from gui.explainer_panel import NONE as NO_MAP
 from gui.map_overlays import MapOverlays
 from gui.pair_grid import PairGridPanel
 from gui.photo_pane import PhotoPane
+from gui.search_page import SearchActions
 from gui.settings_actions import SettingsActions
 from gui.undo_actions import UndoActions
 from gui.window_menus import build_menus
@@ -49,7 +50,9 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp);;All files
 LOADING_CHANNELS = ("prepare-q", "prepare-k", "compare")
 
 
-class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWindow):
+class MainWindow(
+    CaseActions, MapOverlays, SettingsActions, UndoActions, SearchActions, QMainWindow
+):
     """Patchwise's main window. `ready` fires when the current pair is fully shown."""
 
     ready = Signal()

@@ -13,6 +13,7 @@ from PIL import Image, ImageOps
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -203,3 +204,29 @@ class SearchPage(QWidget):
             self.summary.setText(str(exc))
             return
         self.pair_chosen.emit(self.result["query"]["image"], candidate["path"], origin)
+
+
+class SearchActions:
+    """MainWindow mixin: Edit → Search gallery… opens the page in a dialog; a chosen
+    candidate is loaded as K against Q, and the session keeps the search's record so
+    the case and its report disclose it."""
+
+    search_dialog: QDialog | None = None
+
+    def search_gallery(self) -> SearchPage:
+        if self.search_dialog is None:
+            self.search_dialog = QDialog(self)
+            self.search_dialog.setWindowTitle("Search gallery (1:N)")
+            self.search_dialog.resize(640, 720)
+            page = SearchPage(self.engine, self.runner, lambda: self.state.model_id)
+            page.pair_chosen.connect(self._open_candidate)
+            QVBoxLayout(self.search_dialog).addWidget(page)
+            self.search_dialog.page = page
+        self.search_dialog.show()
+        self.search_dialog.raise_()
+        return self.search_dialog.page
+
+    def _open_candidate(self, query: str, candidate: str, origin: dict) -> None:
+        self.session.search_origin = origin
+        self.load_photo("q", query)
+        self.load_photo("k", candidate)

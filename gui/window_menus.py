@@ -1,4 +1,4 @@
-"""The window's menus: File (cases, photos, Quit), Edit (undo, details, gallery), Help."""
+"""The window's menus: File (cases, photos, Quit), Edit (undo, details, galleries), Help."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def build_menus(window) -> dict[str, QAction]:
     edit_entries = (
         ("details", "Case &details…", None, window.edit_case_details),
         ("gallery", "Choose background &gallery…", None, window.choose_gallery),
+        ("search", "&Search gallery…", QKeySequence("Ctrl+F"), window.search_gallery),
     )
     _add(window, edit_menu, edit_entries, named)
     about = ((None, "About Patchwise", None, lambda: chrome.show_about(window)),)

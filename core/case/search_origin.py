@@ -51,6 +51,7 @@ def origin_from_search(
         "gallery_sha256": search["gallery"]["sha256"],
         "gallery_source": search["gallery"]["path"],
         "candidate_rank": ranks[0],
+        "query_sha256": query_sha256,
         "candidate_sha256": candidate_sha256,
         "candidates_listed": len(search["candidates"]),
         "index": search["index"]["kind"],
@@ -59,10 +60,18 @@ def origin_from_search(
     }
 
 
+def origin_applies(case, origin: dict) -> bool:
+    """Whether the case compares the search's Q with the candidate the origin names."""
+    return (
+        case.input("A").sha256 == origin["query_sha256"]
+        and case.input("B").sha256 == origin["candidate_sha256"]
+    )
+
+
 def add_search_origin(case, origin: dict) -> None:
     """Record in `case` that K came from the search `origin` describes (and log it)."""
-    if origin["candidate_sha256"] != case.input("B").sha256:
-        raise UsageError("the search record is for another reference photo")
+    if not origin_applies(case, origin):
+        raise UsageError("the search record is for another pair of photos")
     case.settings["search"] = origin
     case.log(
         "began as a gallery search",
