@@ -116,3 +116,22 @@ def test_a_worker_killed_mid_run_is_retried_and_no_image_is_lost_or_doubled(
         assert float(unit[pair.image_a] @ unit[pair.image_b]) == pytest.approx(
             reference["cosine"], abs=1e-12
         )
+
+
+def test_evaluate_cli_on_the_cluster_reuses_it_and_matches(
+    cluster, identity_pairs, one_thread_run, tmp_path
+):
+    import json
+
+    from core.cli.entry import main
+
+    csv_path, out = tmp_path / "pairs.csv", tmp_path / "eval.json"
+    rows = [f"{p.image_a},{p.image_b},{int(p.same)}" for p in identity_pairs]
+    csv_path.write_text("image_a,image_b,same\n" + "\n".join(rows) + "\n")
+    argv = ["evaluate", "--pairs", str(csv_path), "--model", MODEL, "--detector", "mtcnn"]
+    argv += ["--device", "cpu", "--store", str(tmp_path / "store"), "--json", str(out)]
+    assert main([*argv, "--cluster", "local"]) == 0
+    assert cluster.is_initialized()  # a running cluster is joined, not stopped
+    result = json.loads(out.read_text())
+    assert result["embedding_store"]["faces_embedded"] == result["images"]
+    assert result["per_pair"] == one_thread_run["per_pair"]
