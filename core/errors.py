@@ -65,3 +65,9 @@ class CalibrationError(PatchwiseError):
     """A calibration cannot be fitted (too few pairs), read, or used with this model."""
 
     exit_code = 10
+
+
+class ClusterError(PatchwiseError):
+    """The cluster cannot be reached, or a chunk of work failed after its retries."""
+
+    exit_code = 11

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.batch_embedding import embed_images
 from core.engine import pair_score
-from core.errors import PatchwiseError, UsageError
+from core.errors import UsageError
 from core.safe_read import read_regular_file
 from core.schemas.common import validated
 from core.schemas.pairs_row import PairsRowModel
@@ -19,7 +20,7 @@ from core.verification_metrics import verification_report
 
 REQUIRED_COLUMNS = ("image_a", "image_b", "same")
 MAX_PAIRS_CSV_BYTES = 256 << 20
-BATCH = 32
+SCORE_BLOCK = 65536  # pairs per vectorised block (bounded memory)
 
 
 @dataclass(frozen=True)
@@ -82,47 +83,78 @@ def _folds(pairs: list[LabelledPair]) -> np.ndarray | None:
     return np.array([p.fold for p in pairs])
 
 
+def pair_scores(model, embedded, pairs: list[LabelledPair]) -> np.ndarray:
+    """The score of each pair: cosines in vectorised blocks of unit embeddings, or the
+    model's own `score_pair` (xCos) pair by pair."""
+    if model.kind.scores_pairs:
+        features = embedded.features
+        return np.array(
+            [pair_score(model, features[p.image_a], features[p.image_b]) for p in pairs]
+        )
+    row = {path: n for n, path in enumerate(embedded.embeddings)}
+    matrix = np.stack(list(embedded.embeddings.values())) if row else np.zeros((0, 1))
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    a = np.fromiter((row[p.image_a] for p in pairs), np.int64, len(pairs))
+    b = np.fromiter((row[p.image_b] for p in pairs), np.int64, len(pairs))
+    scores = np.empty(len(pairs))
+    for start in range(0, len(pairs), SCORE_BLOCK):
+        block = slice(start, start + SCORE_BLOCK)
+        scores[block] = np.einsum("ij,ij->i", unit[a[block]], unit[b[block]])
+    return scores
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback to stop embedding when the caller cancelled."""
+
+
+def _stoppable(progress, cancelled):
+    """`progress` extended to stop the run once `cancelled()` is true."""
+    if cancelled is None:
+        return progress
+
+    def step(done: int, total: int) -> None:
+        if progress:
+            progress(done, total)
+        if cancelled():
+            raise _Stopped
+
+    return step
+
+
 def evaluate_pairs(
     engine,
     pairs: list[LabelledPair],
     model_id: str,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    store=None,
+    run_chunks=None,
     cancelled: Callable[[], bool] | None = None,
 ) -> dict | None:
     """Score every pair (largest face of each image) and compute the verification metrics.
 
-    Returns None when `cancelled()` turns true (checked after each image).
+    `store` (an EmbeddingStore) supplies faces embedded before and keeps new ones;
+    `run_chunks` (core.batch_embedding) runs the embedding elsewhere, e.g. on Ray.
+    Returns None when `cancelled()` turns true (checked at each progress step).
     """
     model = engine.model(model_id)
     images = sorted({p.image_a for p in pairs} | {p.image_b for p in pairs})
-    features_of: dict = {}  # image -> CellFeatures
-    failed: dict[Path, str] = {}
-    retried: dict[Path, str] = {}  # images whose face only the detector's second pass found
-    prepared = []
-    for n, image in enumerate(images, start=1):
-        try:
-            item = engine.prepare(image)
-            item.face(0)
-            prepared.append((image, item))
-            if item.faces[0].retry:
-                retried[image] = item.faces[0].retry
-        except PatchwiseError as exc:
-            failed[image] = str(exc)
-        if len(prepared) == BATCH or n == len(images):
-            for (path, _), (_, features) in zip(
-                prepared, engine.side_features([(p, 0) for _, p in prepared], model), strict=True
-            ):
-                features_of[path] = features
-            prepared = []
-        if progress:
-            progress(n, len(images))
-        if cancelled is not None and cancelled():
-            return None
-    scored = [p for p in pairs if p.image_a in features_of and p.image_b in features_of]
-    scores = np.array(
-        [pair_score(model, features_of[p.image_a], features_of[p.image_b]) for p in scored]
-    )
+    try:
+        embedded = embed_images(
+            engine,
+            model,
+            images,
+            store=store,
+            run_chunks=run_chunks,
+            with_cells=model.kind.scores_pairs,
+            progress=_stoppable(progress, cancelled),
+        )
+    except _Stopped:
+        return None
+    scored = [
+        p for p in pairs if p.image_a in embedded.embeddings and p.image_b in embedded.embeddings
+    ]
+    scores = pair_scores(model, embedded, scored)
     same = np.array([p.same for p in scored], dtype=bool)
     return {
         "schema": "patchwise.evaluation/1",
@@ -130,10 +162,20 @@ def evaluate_pairs(
         "detector": engine.detector.describe(),
         "face_choice": "largest face (index 0) of each image",
         "images": len(images),
-        "failed_images": [{"image": str(k), "error": v} for k, v in failed.items()],
-        "second_pass_detections": [{"image": str(k), "retry": v} for k, v in retried.items()],
+        "failed_images": [
+            {"image": str(k), "error": v} for k, v in sorted(embedded.failed.items())
+        ],
+        "second_pass_detections": [
+            {"image": str(k), "retry": v} for k, v in sorted(embedded.retried.items())
+        ],
         "pairs_in_csv": len(pairs),
         "pairs_skipped": len(pairs) - len(scored),
+        "embedding_store": {
+            "path": str(store.folder) if store is not None else None,
+            "faces_from_store": embedded.from_store,
+            "faces_embedded": embedded.embedded,
+            "entries_failing_sha256": store.corrupt if store is not None else 0,
+        },
         "metrics": verification_report(scores, same, seed=seed, folds=_folds(scored)),
         "per_pair": [
             {

@@ -43,6 +43,7 @@ from gui.figure_export import add_window_export_actions
 from gui.map_overlays import MapOverlays
 from gui.pair_grid import PairGridPanel
 from gui.photo_pane import PhotoPane
+from gui.search_page import SearchActions
 from gui.settings_actions import SettingsActions
 from gui.undo_actions import UndoActions
 from gui.window_menus import build_menus
@@ -53,7 +54,9 @@ __all__ = ["CANCEL", "DISCARD", "SAVE", "MainWindow"]
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.gif);;All files (*)"
 
 
-class MainWindow(CaseActions, MapOverlays, SettingsActions, UndoActions, QMainWindow):
+class MainWindow(
+    CaseActions, MapOverlays, SettingsActions, UndoActions, SearchActions, QMainWindow
+):
     """Patchwise's main window. `ready` fires when the current pair is fully shown."""
 
     ready = Signal()

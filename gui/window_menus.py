@@ -1,4 +1,4 @@
-"""The window's menus: File (cases, photos, Quit), Edit (undo, details, gallery), Help."""
+"""The window's menus: File (cases, photos, Quit), Edit (undo, details, galleries), Help."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def build_menus(window) -> dict[str, QAction]:
     edit_entries = (
         ("details", "Case &details…", None, window.edit_case_details),
         ("gallery", "Choose background &gallery…", None, window.choose_gallery),
+        ("search", "&Search gallery…", QKeySequence("Ctrl+F"), window.search_gallery),
     )
     _add(window, edit_menu, edit_entries, named)
     tools = ((None, "&Batch evaluation…", QKeySequence("Ctrl+B"), window.open_batch_page),)

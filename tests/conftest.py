@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 FACES = REPO.parent / "shared" / "data" / "faces"
 GUI_MODEL = "mobileface"  # 112 px, 4x4 grid: keeps the GUI tests fast
 GUI_WAIT_MS = 120_000
+CACHE_VARIABLES = ("PATCHWISE_CACHE_DIR", "PATCHWISE_STORE_DIR")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -34,6 +35,19 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, which must run every test: {reason}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_cache_for_tests(tmp_path_factory):
+    """The user cache (and the embedding store in it) for this session, not the user's."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    saved = {name: os.environ.pop(name, None) for name in CACHE_VARIABLES}
+    os.environ["PATCHWISE_CACHE_DIR"] = str(folder)
+    yield folder
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
+from core.cli.scale_options import add_scale_options, batch_context
 
 
 def register(commands) -> None:
@@ -27,6 +28,7 @@ def register(commands) -> None:
         help="label the file 'DEMO — not for casework' (for the bundled demo calibrations)",
     )
     add_runtime_options(parser)
+    add_scale_options(parser)
 
 
 def run(args) -> int:
@@ -45,7 +47,10 @@ def run(args) -> int:
     check_pairs(labels.astype(float), labels, args.folds)  # fail before embedding anything
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
-    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=image_progress())
+    with batch_context(args, model_id) as (store, run_chunks):
+        scored = score_pairs(
+            engine, pairs, model_id, args.seed, image_progress(), store=store, run_chunks=run_chunks
+        )
     evaluation = scored.evaluation
     data = build_calibration(
         scored.scores,

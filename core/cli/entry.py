@@ -4,7 +4,8 @@ Each command lives in core/cli/<name>.py. Exit codes (docs/cli.md):
 0 success, 1 internal error, 2 bad usage, 3 unreadable image, 4 image too
 large, 5 no face found, 6 face index out of range, 7 model not found or
 broken, 8 detector unavailable, 9 case file fails verification or its signature,
-10 calibration unusable (unreadable, wrong model, too few pairs), 130 interrupted.
+10 calibration unusable (unreadable, wrong model, too few pairs), 11 cluster
+unreachable or a chunk failed after retries, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ COMMAND_MODULES = (
     "core.cli.validate",
     "core.cli.verify",
     "core.cli.keys",
+    "core.cli.search",
     "core.cli.gui",
     "core.cli.notices",
 )

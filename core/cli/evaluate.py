@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.atomic_write import write_json_atomically
 from core.cli.runtime_options import add_runtime_options, engine_from_args
+from core.cli.scale_options import add_scale_options, batch_context
 
 
 def register(commands) -> None:
@@ -24,6 +25,7 @@ def register(commands) -> None:
         "(threshold from the other folds) instead of 10 random folds",
     )
     add_runtime_options(parser)
+    add_scale_options(parser)
 
 
 def run(args) -> int:
@@ -34,9 +36,11 @@ def run(args) -> int:
 
     pairs = read_pairs_csv(args.pairs, root=args.root, folds_column=args.folds_column)
     engine = engine_from_args(args)
-    result = evaluate_pairs(
-        engine, pairs, args.model or DEFAULT_MODEL, seed=args.seed, progress=image_progress()
-    )
+    model_id = args.model or DEFAULT_MODEL
+    with batch_context(args, model_id) as (store, run_chunks):
+        result = evaluate_pairs(
+            engine, pairs, model_id, args.seed, image_progress(), store=store, run_chunks=run_chunks
+        )
     print_evaluation(result)
     if args.json:
         write_json_atomically(args.json, result)

@@ -60,6 +60,18 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     print(f"timings: {stages}")
 
 
+def print_store_use(store: dict) -> None:
+    if store["path"] is None:
+        print(f"embedding store: off; {store['faces_embedded']} face(s) embedded")
+        return
+    damaged = store["entries_failing_sha256"]
+    print(
+        f"embedding store {store['path']}: {store['faces_from_store']} face(s) reused, "
+        f"{store['faces_embedded']} embedded"
+        + (f", {damaged} damaged entr(ies) recomputed" if damaged else "")
+    )
+
+
 def print_evaluation(result: dict) -> None:
     m = result["metrics"]
     print(
@@ -77,6 +89,7 @@ def print_evaluation(result: dict) -> None:
             f"  {len(result['second_pass_detections'])} face(s) found only by the detector's "
             "second pass (listed in the JSON)"
         )
+    print_store_use(result["embedding_store"])
     if "roc_auc" not in m:
         print(m.get("note", "no metrics"))
         return

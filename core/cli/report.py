@@ -73,13 +73,20 @@ def register(commands) -> None:
         "$PATCHWISE_PKCS12_PASSPHRASE) instead of the examiner key's self-signed certificate",
     )
     add_landmark_options(parser)
+    parser.add_argument(
+        "--search",
+        metavar="SEARCH.json",
+        default=None,
+        help="K was picked from this `search --json` result: the report discloses the "
+        "gallery's size and SHA-256 and K's rank",
+    )
     add_runtime_options(parser)
 
 
 def run(args) -> int:
     if args.case:
-        if args.image_q or args.image_k:
-            raise UsageError("give either two photos or --case, not both")
+        if args.image_q or args.image_k or args.search:
+            raise UsageError("give either two photos (and --search) or --case, not both")
         case, comparison, originals, extras = _from_case_file(args)
     else:
         if not (args.image_q and args.image_k):
@@ -131,6 +138,7 @@ def _new_case(args):
     if args.calibration and args.threshold is not None:
         raise UsageError("--threshold cannot be combined with --calibration (it has its own)")
     methods = _explainer_names(args.explain)
+    origin = _search_origin(args)
     engine = engine_from_args(args)
     comparison = engine.compare(
         args.image_q,
@@ -152,6 +160,14 @@ def _new_case(args):
     print(f"case {case.case_id}: {comparison.model.id} score {comparison.cosine:+.4f}")
     print(f"evidence: {case.results['evidence']['calibration_status']}")
     originals = {"A": Path(args.image_q).read_bytes(), "B": Path(args.image_k).read_bytes()}
+    if origin is not None:
+        from core.case.search_origin import add_search_origin
+
+        add_search_origin(case, origin)
+        print(
+            f"gallery search: K is candidate {origin['candidate_rank']} of a gallery of "
+            f"{origin['gallery_size']} faces"
+        )
     explanations = add_explanations(case, comparison, methods, args.seed)
     return (
         case,
@@ -159,6 +175,19 @@ def _new_case(args):
         case_files(case, originals, calibration),
         {"explanations": explanations},
     )
+
+
+def _search_origin(args) -> dict | None:
+    """The --search record for Q and K, checked before any costly work."""
+    if not args.search:
+        return None
+    from core.case.search_origin import search_origin
+    from core.file_hash import sha256_file
+
+    for path in (args.image_q, args.image_k):
+        if not Path(path).is_file():
+            return None  # the comparison reports the missing photo
+    return search_origin(args.search, sha256_file(args.image_q), sha256_file(args.image_k))
 
 
 def _explainer_names(value: str | None) -> list[str]:

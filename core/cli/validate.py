@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.cli.pair_source_options import add_pair_source_options, pairs_from_args
 from core.cli.runtime_options import add_runtime_options, engine_from_args
+from core.cli.scale_options import add_scale_options, batch_context
 
 
 def register(commands) -> None:
@@ -28,6 +29,7 @@ def register(commands) -> None:
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for JSON and PNGs")
     add_runtime_options(parser)
+    add_scale_options(parser)
 
 
 def run(args) -> int:
@@ -45,7 +47,10 @@ def run(args) -> int:
         if args.calibration
         else None
     )
-    scored = score_pairs(engine, pairs, model_id, seed=args.seed, progress=image_progress())
+    with batch_context(args, model_id) as (store, run_chunks):
+        scored = score_pairs(
+            engine, pairs, model_id, args.seed, image_progress(), store=store, run_chunks=run_chunks
+        )
     report = write_validation(
         args.out,
         scored,

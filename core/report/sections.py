@@ -26,6 +26,7 @@ from reportlab.platypus import (
 
 from core.case.case_model import ROLE_TITLES, Case
 from core.case.rerun import TERM_TOLERANCE
+from core.case.search_origin import search_disclosure
 from core.models.face_model import ModelKind
 from core.models.fused import FUSED_GAUGE_SPAN
 from core.report import figures
@@ -110,6 +111,9 @@ def warnings_for(ctx: ReportContext) -> list[str]:
             + "; ".join(ctx.rerun.differences)
             + "). The figures show the re-computed result."
         )
+    search = ctx.case.settings.get("search")
+    if search:
+        out.append(search_disclosure(search))
     calibration = ctx.calibration
     if not calibration:
         out.append(

@@ -75,6 +75,23 @@ Point = Annotated[list[Finite], Field(min_length=2, max_length=2)]
 FivePoints = Annotated[list[Point], Field(min_length=5, max_length=5)]
 
 
+class SearchOriginModel(Closed):
+    """A case that began as a gallery search (core/case/search_origin.py)."""
+
+    gallery_size: Annotated[int, Field(ge=0, le=10**10)]
+    gallery_sha256: Sha256
+    gallery_source: text(4096) | None
+    candidate_rank: Annotated[int, Field(ge=1, le=10**10)]
+    query_sha256: Sha256
+    candidate_sha256: Sha256
+    candidates_listed: Annotated[int, Field(ge=1, le=10**7)]
+    index: text(100)
+    search_model: text(300)
+    search_sha256: Sha256
+    search_file: text(1000) | None = None
+    search_file_sha256: Sha256 | None = None
+
+
 class SettingsModel(Closed):
     model_id: text(300)
     detector_kind: text(64)
@@ -85,6 +102,7 @@ class SettingsModel(Closed):
     explainers: Annotated[list[ExplainerSettingModel], Field(max_length=20)]
     runtime: RuntimeModel | None = None
     landmarks: dict[Literal["A", "B"], FivePoints] | None = None  # placed by hand (x, y px)
+    search: SearchOriginModel | None = None
 
 
 class FaceModel(Open):

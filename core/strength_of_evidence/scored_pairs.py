@@ -41,11 +41,14 @@ def score_pairs(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     cancel=None,
+    store=None,
+    run_chunks=None,
 ) -> ScoredPairs:
     """Cosine of every pair whose two images gave a face; fails if nothing could be scored.
 
     `cancel` (None, a callable returning bool, or a threading.Event) is checked after
-    each image; when set, Cancelled is raised (CLI exit code 130).
+    each image; when set, Cancelled is raised (CLI exit code 130). `store` and
+    `run_chunks` are passed to evaluate_pairs (embedding store, cluster).
     """
     cancelled = cancel_check(cancel)
 
@@ -55,7 +58,9 @@ def score_pairs(
         if cancelled():
             raise Cancelled(f"scoring cancelled after {done} of {total} images")
 
-    evaluation = evaluate_pairs(engine, pairs, model_id, seed=seed, progress=report)
+    evaluation = evaluate_pairs(
+        engine, pairs, model_id, seed, report, store=store, run_chunks=run_chunks
+    )
     per_pair = evaluation["per_pair"]
     if not per_pair:
         raise CalibrationError("no pair could be scored (every pair had an image without a face)")

@@ -38,7 +38,7 @@ def batch_job(engine, source: str, model_id: str, seed: int = 0):
             progress(done / max(total, 1), f"{done} of {total} images")
 
         with engine.lock:
-            return evaluate_pairs(engine, pairs, model_id, seed, step, cancelled)
+            return evaluate_pairs(engine, pairs, model_id, seed, step, cancelled=cancelled)
 
     return job
 

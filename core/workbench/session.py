@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.case.case_file import CaseVerification, open_case, save_case
 from core.case.case_model import ROLES, Case
+from core.case.search_origin import add_search_origin, origin_applies
 from core.case.workflow import (
     apply_details,
     case_files,
@@ -65,6 +66,7 @@ class Session:
         self.threshold: float | None = None  # the examiner's; None: the default applies
         self._calibrations = CalibrationCache()
         self._maps: dict[tuple, dict] = {}
+        self.search_origin: dict | None = None  # set when K was opened from a gallery search
 
     # -- strength of evidence ----------------------------------------------------------
 
@@ -141,6 +143,9 @@ class Session:
         """
         state = self.state
         case = case_for_comparison(state.case, state.comparison, self.calibration())
+        origin = self.search_origin
+        if origin and case.settings.get("search") != origin and origin_applies(case, origin):
+            add_search_origin(case, origin)
         apply_details(case, state.take_case_details())
         set_threshold(case, self.threshold)
         computed = [self.cached_map(label) for label in catalogue.TOGGLES]

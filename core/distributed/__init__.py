@@ -1,0 +1,1 @@
+"""Running Patchwise's batch work on a cluster (Ray); see docs/scale.md."""
