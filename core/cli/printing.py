@@ -31,8 +31,13 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     print(f"{name}: {result.cosine:+.4f}  (a similarity score, not a likelihood ratio)")
     print(
         f"decomposition: {layout.count}x{layout.count} pairs of {layout.label}; "
-        f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e}"
+        f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e} (rounding check)"
     )
+    if result.forward_residual is not None:
+        print(
+            f"  forward check: the model's own forward pass scores {result.forward_score:+.6f}; "
+            f"forward residual |forward - sum of terms| {result.forward_residual:.1e}"
+        )
     if result.model["id"] == "mobileface":
         bias = dec.bias_a.sum() + dec.bias_b.sum() + dec.bias_bias
         print(f"  bias terms (head bias): {bias:+.4f}")

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core.errors import UsageError
-from core.explainers.base import BatchRunner, ExplainPair, Explanation, Stopwatch, cosines
+from core.explainers.base import BatchRunner, ExplainPair, Explanation, Stopwatch, pair_scores
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,8 @@ def explain_corrrise(
         masks = random_masks(rng, count, size, settings.patches, patch)
         f_a = runner.embed(face_a[None] * masks[..., None])
         f_b = runner.embed(face_b[None] * masks[..., None])
-        corr_a.add(cosines(f_a, pair.emb_b), masks)
-        corr_b.add(cosines(f_b, pair.emb_a), masks)
+        corr_a.add(pair_scores(pair.model, f_a, pair.emb_b), masks)
+        corr_b.add(pair_scores(pair.model, pair.emb_a, f_b), masks)
     s_a, s_b = corr_a.result(), corr_b.result()
     extras = {
         "a_s_plus": np.maximum(s_a, 0).astype(np.float32),

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from core.explainers.base import BatchRunner, ExplainPair, Explanation, cosines
+from core.explainers.base import BatchRunner, ExplainPair, Explanation, pair_scores
 
 PLAIN_VALUE = 128.0
 
@@ -54,12 +54,13 @@ def _curve_images(face: np.ndarray, saliency: np.ndarray, steps: int, insert: bo
     return make
 
 
-def curves(runner: BatchRunner, face, other_emb, saliency, steps: int):
-    """(deletion curve, insertion curve): cosines at fractions 0, 1/n, ..., 1."""
+def curves(runner: BatchRunner, face, other_emb, saliency, steps: int, face_is_a: bool = True):
+    """(deletion curve, insertion curve): the model's scores at fractions 0, 1/n, ..., 1."""
     result = []
     for insert in (False, True):
         emb = runner.embed_generated(steps + 1, _curve_images(face, saliency, steps, insert))
-        result.append(cosines(emb, other_emb))
+        sides = (emb, other_emb) if face_is_a else (other_emb, emb)
+        result.append(pair_scores(runner.model, *sides))
     return result
 
 
@@ -84,18 +85,19 @@ def fidelity(
     """Deletion/insertion AUCs of the explanation's maps and of random maps (JSON-ready)."""
     n = settings.steps
     faces = (
-        (pair.face_a, pair.emb_b, explanation.map_a),
-        (pair.face_b, pair.emb_a, explanation.map_b),
+        (pair.face_a, pair.emb_b, explanation.map_a, True),
+        (pair.face_b, pair.emb_a, explanation.map_b, False),
     )
     total = 2 * 2 * (n + 1) * (1 + settings.random_maps)
     runner = BatchRunner(pair.model, progress, cancel, total)
     rng = np.random.default_rng(seed)
     per_face, random_del, random_ins = [], [], []
-    for face, other, saliency in faces:
-        deletion, insertion = curves(runner, face, other, saliency, n)
+    for face, other, saliency, is_a in faces:
+        deletion, insertion = curves(runner, face, other, saliency, n, is_a)
         per_face.append((deletion, insertion))
         for _ in range(settings.random_maps):
-            r_del, r_ins = curves(runner, face, other, smooth_random_map(rng, face.shape[0]), n)
+            random_map = smooth_random_map(rng, face.shape[0])
+            r_del, r_ins = curves(runner, face, other, random_map, n, is_a)
             random_del.append(auc(r_del))
             random_ins.append(auc(r_ins))
     return {

@@ -1,7 +1,8 @@
 """Similarity Grad-CAM and Grad-CAM++ for face verification.
 
 As in the CorrRISE paper's baselines (Lu et al., Sec. 5.1.1), the class score is
-replaced by the pair's cosine: for face A the score is cos(f(A), e_B) with e_B
+replaced by the pair's score (the model's score_tensor: the cosine, or xCos): for
+face A the score is score(f(A), e_B) with e_B
 B's cached embedding, and its gradient g is taken with respect to A's last
 spatial feature map F (model.spatial_forward); likewise for B.
 
@@ -48,8 +49,14 @@ def _weights_plus_plus(g: torch.Tensor, fmap: torch.Tensor) -> torch.Tensor:
     return (alpha * torch.relu(g)).sum(dim=(2, 3))
 
 
-def similarity_cams(model, faces: np.ndarray, targets: np.ndarray, plus_plus: bool) -> np.ndarray:
-    """n x S x S signed CAMs of cos(f(face_i), target_i) w.r.t. the last spatial map."""
+def similarity_cams(
+    model, faces: np.ndarray, targets: np.ndarray, plus_plus: bool, face_is_a=True
+) -> np.ndarray:
+    """n x S x S signed CAMs of score(f(face_i), target_i) w.r.t. the last spatial map.
+
+    The score is the model's score_tensor (the cosine, or xCos), with face_i on A's
+    side where face_is_a (a bool or one per face) holds, else on B's.
+    """
     size = faces.shape[1]
     device = getattr(model, "device", torch.device("cpu"))
     x = torch.from_numpy(np.ascontiguousarray(faces.transpose(0, 3, 1, 2), np.float32)).to(device)
@@ -62,7 +69,8 @@ def similarity_cams(model, faces: np.ndarray, targets: np.ndarray, plus_plus: bo
             raise MethodUnavailableError(
                 f"Grad-CAM is not available for model {model.id}: {exc}"
             ) from exc
-        score = torch.nn.functional.cosine_similarity(emb, t, dim=1)
+        first = torch.as_tensor(np.broadcast_to(face_is_a, len(faces)).copy(), device=device)
+        score = torch.where(first, model.score_tensor(emb, t), model.score_tensor(t, emb))
         (grad,) = torch.autograd.grad(score.sum(), fmap)
     fmap, grad = fmap.detach(), grad.detach()
     if plus_plus:
@@ -87,6 +95,7 @@ def explain_gradcam(
         np.stack([pair.face_a, pair.face_b]),
         np.stack([pair.emb_b, pair.emb_a]),
         settings.plus_plus,
+        np.array([True, False]),
     )
     runner.advance(2)
     name = "gradcampp" if settings.plus_plus else "gradcam"

@@ -19,6 +19,7 @@ from core.models.face_model import (
     RRF_FROZEN_LABEL,
     CellFeatures,
     CellLayout,
+    cosine_score_tensor,
     grid_layout,
 )
 from core.models.faceres_net import load_faceres
@@ -80,6 +81,8 @@ class FaceresGridModel:
         self.net, self.weights_path, self.entry = _faceres_backbone(device)
         self.layout = grid_layout(7, self.input_size)
 
+    score_tensor = staticmethod(cosine_score_tensor)
+
     def describe(self) -> dict:
         return _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)
 
@@ -112,6 +115,8 @@ class MobileFaceGridModel:
             self.cell_weights = self.net.head_cell_weights().double().cpu().numpy()  # 16x256x128
             self.bias = self.net.head_bias().double().cpu().numpy()  # 256
         self.layout = grid_layout(4, self.input_size)
+
+    score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
         return _provenance(self.id, "mobileface", self.label, self.weights_path, self.entry)
@@ -149,6 +154,8 @@ class FrozenRRFModel:
         self.device = device
         self.net, self.weights_path, self.entry = _faceres_backbone(device)
         self.layout: CellLayout = rrf_layout(layout_name, self.input_size, RRF_FROZEN_LABEL)
+
+    score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
         info = _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)

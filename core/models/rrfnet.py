@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.models.face_model import CellFeatures, CellLayout
+from core.models.face_model import CellFeatures, CellLayout, cosine_score_tensor
 from core.models.iresnet import BackboneConfig, IResNet
 from core.models.rrf_layouts import PATCH_SIZES, POSITIONS, REFERENCE_SIZE, rrf_layout
 
@@ -95,6 +95,8 @@ class TrainedRRFModel:
         method = meta.get("training", {}).get("method")
         cell_label = TRAINED_LABEL if method == "identity" else DISTILLED_LABEL
         self.layout: CellLayout = rrf_layout(net.layout_name, self.input_size, cell_label)
+
+    score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
         from core.models.checkpoint import describe_checkpoint

@@ -341,7 +341,7 @@ def figure_sections(ctx: ReportContext) -> list:
         para(
             f"Figure 4. All {layout.count}×{layout.count} pair terms (cell i of A with cell j "
             f"of B), colour scale ±{grid_limit:.4f}. {_numbering(layout)} "
-            f"{_sum_text(dec)}",
+            f"{_sum_text(dec)} {_forward_text(ctx.stored)}",
             "caption",
         ),
     ]
@@ -365,8 +365,20 @@ def _sum_text(dec) -> str:
     parts = f"pair terms {_fmt(pairs, 6)}" + (f" + bias terms {_fmt(bias, 6)}" if has_bias else "")
     return (
         f"Sum of {parts} = {_fmt(dec.total, 6)}; the score is {_fmt(dec.cosine, 6)} (residual "
-        f"{dec.residual:.1e}: the decomposition is exact up to rounding)."
+        f"{dec.residual:.1e}, a rounding check: both come from the same cell vectors)."
         + ("" if has_bias else " This model has no bias terms.")
+    )
+
+
+def _forward_text(stored: dict) -> str:
+    """The independent check: the terms against the model's own forward pass."""
+    forward = stored["decomposition"].get("forward_residual")
+    if forward is None:
+        return "The check against the model's own forward pass was not computed for this case."
+    return (
+        "Independent check: the model's ordinary forward pass, a separate code path, gives "
+        f"{_fmt(stored['decomposition']['forward_score'], 6)}; it differs from the sum of the "
+        f"terms by {forward:.1e} (forward residual)."
     )
 
 
@@ -669,6 +681,10 @@ def appendix_section(ctx: ReportContext) -> list:
                 ("score (JSON)", para(repr(stored["score"]["cosine"]), "mono")),
                 ("sum of terms", para(repr(stored["decomposition"]["sum_of_terms"]), "mono")),
                 ("residual", para(repr(stored["decomposition"]["residual"]), "mono")),
+                (
+                    "forward residual",
+                    para(repr(stored["decomposition"].get("forward_residual")), "mono"),
+                ),
             ]
             + _rerun_rows(ctx)
         ),
