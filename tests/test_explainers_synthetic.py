@@ -15,12 +15,12 @@ import torch
 
 from core.errors import UsageError
 from core.explainers.base import Cancelled, ExplainPair, pair_with_model
-from core.explainers.corrrise import CorrRiseSettings, PixelCorrelation, random_masks
+from core.explainers.corrrise import CorrRiseSettings, PixelCorrelation, square_masks
 from core.explainers.gradcam import GradCamSettings
 from core.explainers.registry import EXPLAINERS, explain_pair
 from core.explainers.sanity import layer_groups, randomised_copy
 from core.explainers.xmaps import XMapSettings, occlusion_positions
-from core.models.face_model import grid_layout
+from core.models.face_model import cosine_score_tensor, grid_layout
 
 SIZE = 112
 
@@ -48,6 +48,8 @@ class LeftHalfModel:
     id = "left-half-test"
     input_size = SIZE
     layout = grid_layout(2, SIZE)
+
+    score_tensor = staticmethod(cosine_score_tensor)
 
     def __init__(self):
         self.device = torch.device("cpu")
@@ -86,8 +88,8 @@ def pair() -> ExplainPair:
 FAST = {
     "xmap": XMapSettings(patch_sizes=(14, 28), stride=7),
     "corrrise": CorrRiseSettings(masks=500),
+    "corrrise-grid": CorrRiseSettings(masks=500, mask_design="grid"),
     "gradcam": GradCamSettings(),
-    "gradcampp": GradCamSettings(plus_plus=True),
 }
 
 
@@ -104,11 +106,12 @@ def _left_share(m: np.ndarray) -> float:
 
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_maps_concentrate_where_the_model_looks(pair, name):
-    ex = explain_pair(name, pair, FAST[name], seed=0)
+    ex = explain_pair(name.split("-")[0], pair, FAST[name], seed=0)
     assert ex.map_a.shape == ex.map_b.shape == (SIZE, SIZE)
     assert np.isfinite(ex.map_a).all() and np.isfinite(ex.map_b).all()
-    # CorrRISE's fixed count of 10 patches per mask links regions: a patch on the
+    # The paper's fixed count of 10 squares per mask links regions: a square on the
     # right means one fewer on the left, so unseen pixels keep a small |r| (~0.07).
+    # The RISE-style grid has independent cells and no such floor.
     floor = 0.75 if name == "corrrise" else 0.9
     assert _left_share(ex.map_a) > floor, name
     assert _left_share(ex.map_b) > floor, name
@@ -134,7 +137,7 @@ def test_xmap_per_size_maps_and_method_variants(pair):
 
 def test_corrrise_correlation_matches_a_direct_pearson():
     rng = np.random.default_rng(3)
-    masks = random_masks(rng, 40, 20, 3, 6)
+    masks = square_masks(rng, 40, 20, 3, 6)
     scores = rng.normal(size=40)
     corr = PixelCorrelation(20)
     corr.add(scores[:25], masks[:25])
@@ -209,3 +212,48 @@ def test_randomised_copy_changes_only_the_top_layers(pair):
     clone = randomised_copy(model, 1, np.random.default_rng(0))
     assert torch.equal(clone.net.conv.weight, model.net.conv.weight)
     assert not torch.equal(clone.net.fc.weight, model.net.fc.weight)
+
+
+class LeftHalfDenseModel(LeftHalfModel):
+    """The same left-half map, read by a dense layer over the flattened map (no averaging)."""
+
+    id = "left-half-dense-test"
+
+    def __init__(self):
+        super().__init__()
+        self.head = torch.nn.Linear(8 * 14 * 14, 16)
+        with torch.no_grad():
+            self.head.weight.copy_(
+                torch.randn(16, 8 * 14 * 14, generator=torch.Generator().manual_seed(1)) * 0.05
+            )
+
+    def spatial_forward(self, x):
+        fmap = self.net(x)
+        return fmap, self.head(fmap.flatten(1))
+
+
+def test_gradcampp_is_not_offered_where_it_equals_gradcam(pair):
+    """Global average pooling: spatially constant gradients, Grad-CAM++ = Grad-CAM."""
+    from core.explainers.base import MethodUnavailableError
+    from core.explainers.registry import availability
+
+    assert availability("gradcam", pair.model) is None
+    reason = availability("gradcampp", pair.model)
+    assert reason and "same map as Grad-CAM" in reason
+    with pytest.raises(MethodUnavailableError, match="global average"):
+        explain_pair("gradcampp", pair, GradCamSettings(plus_plus=True))
+    dense = pair_with_model(pair, LeftHalfDenseModel())
+    assert availability("gradcampp", dense.model) is None
+    plus = explain_pair("gradcampp", dense, GradCamSettings(plus_plus=True))
+    plain = explain_pair("gradcam", dense, GradCamSettings())
+    assert _left_share(plus.map_a) > 0.9
+    assert np.corrcoef(plus.map_a.ravel(), plain.map_a.ravel())[0, 1] < 0.999
+
+
+def test_grid_masks_have_the_same_statistics_at_every_pixel_squares_do_not():
+    from core.explainers.corrrise import grid_masks
+
+    grid = grid_masks(np.random.default_rng(0), 2000, SIZE, 30).var(axis=0)
+    squares = square_masks(np.random.default_rng(0), 2000, SIZE, 10, 30).var(axis=0)
+    assert grid.max() / grid.min() < 1.3
+    assert squares[SIZE // 2, SIZE // 2] / squares[0, 0] > 10  # corners rarely covered

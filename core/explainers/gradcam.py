@@ -17,10 +17,18 @@ CAM++(g) - CAM++(-g): the evidence for similarity minus the evidence for
 dissimilarity. Maps are upsampled bilinearly to the face and scaled to [-1, 1].
 Restricted-receptive-field models have no single spatial map and raise
 MethodUnavailableError.
+
+Degenerate case: when the embedding is a global average of the last map
+(faceres), the gradient is the same at every position of a channel, so
+Grad-CAM++'s alpha is one number per channel and its weights are Grad-CAM's
+times a factor near 1/2: the two maps coincide (correlation 0.99999 on
+faceres). `plus_plus_equals_gradcam` detects this with one probe pass, and the
+registry then does not offer Grad-CAM++ for that model, saying why.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import cv2
@@ -47,6 +55,45 @@ def _weights_plus_plus(g: torch.Tensor, fmap: torch.Tensor) -> torch.Tensor:
     denom = 2 * g2 + fmap.sum(dim=(2, 3), keepdim=True) * g3
     alpha = torch.where(denom.abs() > 1e-12, g2 / torch.where(denom == 0, 1, denom), 0)
     return (alpha * torch.relu(g)).sum(dim=(2, 3))
+
+
+_SPATIALLY_CONSTANT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+CONSTANT_GRADIENT_TOLERANCE = 1e-5  # of the largest |gradient|
+
+
+def plus_plus_equals_gradcam(model) -> bool:
+    """True when d score / d F is spatially constant per channel (global average pooling).
+
+    Probed once per model object on two seeded random faces, the score of the
+    first towards the second's embedding.
+    """
+    if model in _SPATIALLY_CONSTANT:
+        return _SPATIALLY_CONSTANT[model]
+    size = model.input_size
+    device = getattr(model, "device", torch.device("cpu"))
+    faces = torch.from_numpy(
+        np.random.default_rng(0).uniform(0, 255, (2, 3, size, size)).astype(np.float32)
+    ).to(device)
+    with torch.enable_grad():
+        fmap, emb = model.spatial_forward(faces)
+        score = model.score_tensor(emb[:1], emb[1:].detach())
+        (grad,) = torch.autograd.grad(score.sum(), fmap)
+    g = grad[0].flatten(1)
+    spread = (g - g.mean(dim=1, keepdim=True)).abs().max()
+    constant = bool(spread <= CONSTANT_GRADIENT_TOLERANCE * g.abs().max().clamp_min(1e-30))
+    _SPATIALLY_CONSTANT[model] = constant
+    return constant
+
+
+def plus_plus_unavailable(model) -> str | None:
+    """Why Grad-CAM++ is not offered for `model` (it would repeat Grad-CAM), or None."""
+    if plus_plus_equals_gradcam(model):
+        return (
+            f"gradcampp is not offered for this model ({model.id}): its embedding is a global "
+            "average of the last feature map, so the gradient is the same at every position "
+            "and Grad-CAM++ gives the same map as Grad-CAM; use gradcam"
+        )
+    return None
 
 
 def similarity_cams(

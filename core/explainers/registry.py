@@ -20,7 +20,7 @@ from core.explainers.base import (
     pair_from_comparison,
 )
 from core.explainers.corrrise import CorrRiseSettings, explain_corrrise
-from core.explainers.gradcam import GradCamSettings, explain_gradcam
+from core.explainers.gradcam import GradCamSettings, explain_gradcam, plus_plus_unavailable
 from core.explainers.marginals import MarginalSettings, explain_marginals
 from core.explainers.sdd import SddSettings, explain_sdd
 from core.explainers.xmaps import XMapSettings, explain_xmap
@@ -34,6 +34,8 @@ class ExplainerSpec:
     label: str
     needs_spatial_map: bool = False
     random: bool = False  # whether the seed changes the result
+    # model -> why the method is not offered for it (None: offered); after needs_spatial_map
+    unavailable: Callable[[object], str | None] | None = None
 
 
 EXPLAINERS: dict[str, ExplainerSpec] = {
@@ -64,6 +66,7 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
         explain_gradcam,
         "similarity Grad-CAM++",
         needs_spatial_map=True,
+        unavailable=plus_plus_unavailable,
     ),
     "sdd": ExplainerSpec(
         SddSettings,
@@ -89,6 +92,8 @@ def availability(name: str, model) -> str | None:
             f"{name} is not available for this model ({model.id}): it has one feature "
             "map per restricted patch, not one spatial map over the whole face"
         )
+    if spec.unavailable is not None:
+        return spec.unavailable(model)
     return None
 
 
