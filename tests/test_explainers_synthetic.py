@@ -257,3 +257,53 @@ def test_grid_masks_have_the_same_statistics_at_every_pixel_squares_do_not():
     squares = square_masks(np.random.default_rng(0), 2000, SIZE, 10, 30).var(axis=0)
     assert grid.max() / grid.min() < 1.3
     assert squares[SIZE // 2, SIZE // 2] / squares[0, 0] > 10  # corners rarely covered
+
+
+def _near_duplicate_pairs(count: int) -> list[ExplainPair]:
+    model = LeftHalfModel()
+    pairs = []
+    for seed in range(count):
+        a = _textured_face(10 + seed)
+        noise = np.random.default_rng(50 + seed).normal(0, 25, a.shape)
+        b = np.clip(a + noise, 0, 255).astype(np.uint8)
+        pairs.append(pair_with_model(ExplainPair(a, b, np.zeros(16), np.zeros(16), model), model))
+    return pairs
+
+
+def test_accuracy_protocol_ranks_a_true_map_above_random_and_flags_a_wrong_one():
+    """The paper's protocol on a model that looks only at the left half: a map on the left
+    deletes accuracy faster than random maps; a map on the right is flagged."""
+    from core.explainers.accuracy_fidelity import AccuracyFidelitySettings, method_fidelity
+
+    pairs = _near_duplicate_pairs(3)
+    left = np.zeros((SIZE, SIZE))
+    left[:, :56] = 1.0
+    left += np.linspace(0, 0.1, SIZE)[None]  # a fixed order inside each half
+    right = left[:, ::-1].copy()
+    settings = AccuracyFidelitySettings(steps=4, random_maps=2)
+    threshold = 0.99  # the unperturbed pairs score ~1.0, a half-gray face ~0.985
+    true_map = method_fidelity(pairs, [(left, left)] * 3, threshold, settings, "single", 0)
+    wrong = method_fidelity(pairs, [(right, right)] * 3, threshold, settings, "single", 0)
+    assert true_map["curves"]["deletion"]["accuracy"][0] == 1.0  # unperturbed: all accepted
+    assert true_map["deletion_percent"] < true_map["random_deletion_percent"]
+    assert true_map["insertion_percent"] >= true_map["random_insertion_percent"]
+    assert true_map["curves"]["deletion"]["trials"] == 6  # A and B of 3 pairs
+    assert wrong["worse_than_random"] == {"deletion": True, "insertion": True}
+    assert wrong["flag"] == "WORSE THAN RANDOM"
+    joint = method_fidelity(pairs, [(left, left)] * 3, threshold, settings, "joint", 0)
+    assert joint["mode"] == "joint" and joint["curves"]["deletion"]["trials"] == 3
+
+
+def test_per_pair_fidelity_tests_xmaps_iii_with_joint_occlusion(pair):
+    from core.explainers.faithfulness import FidelitySettings, fidelity
+
+    settings = XMapSettings(method=3, patch_sizes=(28,), stride=14)
+    ex = explain_pair("xmap", pair, settings, seed=0)
+    fid = fidelity(pair, ex, FidelitySettings(steps=3, random_maps=1), seed=0)
+    assert fid["mode"] == "joint" and set(fid["curves"]) == {"ab"}
+    assert "same pixels" in fid["protocol"] and set(fid["worse_than_random"]) == {
+        "deletion",
+        "insertion",
+    }
+    other = explain_pair("xmap", pair, XMapSettings(method=2, patch_sizes=(28,), stride=14))
+    assert fidelity(pair, other, FidelitySettings(steps=3, random_maps=1), 0)["mode"] == "single"
