@@ -35,6 +35,9 @@ def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir
         "4",
         "--seed",
         "7",
+        "--sanity",
+        "--sanity-levels",
+        "1",
     ]
     assert main(["explain", *args]) == 0
     for side in "ab":
@@ -52,7 +55,12 @@ def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir
     for key in ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc"):
         assert isinstance(fid[key], float)
     assert len(fid["curves"]["a"]["deletion"]) == 5
-    assert "deletion AUC" in capsys.readouterr().out
+    assert fid["mode"] == "single" and set(fid["worse_than_random"]) == {"deletion", "insertion"}
+    levels = payload["sanity"]["levels"]
+    assert levels[-1]["randomised_layers"] == levels[-1]["of_layers"]  # all layers re-drawn
+    assert all(-1.0 <= lv["spearman_mean"] <= 1.0 for lv in levels)
+    printed = capsys.readouterr().out
+    assert "per-pair score AUC" in printed and "randomisation check" in printed
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,11 @@ def register(commands) -> None:
         help="comma-separated explainers to run and show, e.g. xmap,corrrise (see `explain`)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random explainers")
+    parser.add_argument(
+        "--sanity",
+        action="store_true",
+        help="also run the cascading model-randomisation check of each --explain map",
+    )
     add_runtime_options(parser)
 
 
@@ -136,7 +141,9 @@ def _new_case(args):
         )
     evidence = add_evidence(case, calibration, originals.get(CALIBRATION_KEY))
     print(f"evidence: {evidence['calibration_status']}")
-    explanations = add_explanations(case, comparison, methods, args.seed)
+    explanations = add_explanations(
+        case, comparison, methods, args.seed, sanity_levels=3 if args.sanity else None
+    )
     return case, comparison, originals, {"explanations": explanations}
 
 

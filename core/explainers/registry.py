@@ -3,6 +3,8 @@
     EXPLAINERS[name] -> ExplainerSpec(settings class, default settings, explain function, label)
     explain(name, comparison, settings=None, seed=0, progress=None, cancel=None) -> Explanation
     availability(name, model) -> None if usable, else the reason it is not
+    randomisation_check(name, comparison, explanation, settings, seed, levels, cancel)
+        -> the cascading sanity check (sanity.py) of that explanation
 
 Every explain function has the signature fn(pair, settings, seed, progress, cancel).
 """
@@ -126,3 +128,23 @@ def explain_pair(
         raise MethodUnavailableError(reason)
     settings = spec.default_settings() if settings is None else settings
     return spec.function(pair, settings, seed, progress, cancel)
+
+
+def randomisation_check(
+    name: str, comparison, explanation, settings=None, seed=0, levels: int = 3, cancel=None
+) -> dict:
+    """The cascading model-randomisation sanity check (sanity.py) of `explanation`, which
+    explainer `name` made on `comparison` with `settings` and `seed`."""
+    from core.explainers.sanity import SanitySettings, sanity_check
+
+    spec = spec_for(name)
+    if spec.function is None:
+        raise UsageError(
+            f"{name} reads the model's own decomposition; the randomisation check is for "
+            "post-hoc explainers"
+        )
+    settings = spec.default_settings() if settings is None else settings
+    pair = pair_from_comparison(comparison)
+    return sanity_check(
+        pair, spec.function, settings, explanation, seed, SanitySettings(levels=levels), cancel
+    )
