@@ -74,6 +74,7 @@ def plus_plus_equals_gradcam(model) -> bool:
     faces = torch.from_numpy(
         np.random.default_rng(0).uniform(0, 255, (2, 3, size, size)).astype(np.float32)
     ).to(device)
+    faces.requires_grad_(True)  # frozen weights: the graph must still reach the map
     with torch.enable_grad():
         fmap, emb = model.spatial_forward(faces)
         score = model.score_tensor(emb[:1], emb[1:].detach())
