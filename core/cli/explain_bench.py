@@ -125,26 +125,6 @@ def run(args) -> int:
     comparisons = [engine.compare(p["image_a"], p["image_b"], model_id) for p in genuine]
     explain_pairs = [pair_from_comparison(c, model) for c in comparisons]
     settings = AccuracyFidelitySettings(steps=args.steps, random_maps=args.random_maps)
-    results, skipped = {}, {}
-    for name in methods:
-        reason = availability(BENCH_METHODS[name][0], model)
-        if reason:
-            skipped[name] = reason
-            continue
-        config = _settings(name, args)
-        maps = []
-        for n, c in enumerate(comparisons, start=1):
-            ex = explain(BENCH_METHODS[name][0], c, config, args.seed, _progress(f"{name} {n}"))
-            maps.append((ex.map_a, ex.map_b))
-        print(file=sys.stderr)
-        mode = "joint" if name == "xmap3" else "single"
-        result = method_fidelity(
-            explain_pairs, maps, threshold, settings, mode, args.seed, _progress(f"{name} curves")
-        )
-        result["label"] = BENCH_METHODS[name][1]
-        result["explainer_parameters"] = ex.parameters
-        results[name] = result
-        print(file=sys.stderr)
     out = Path(args.out)
     payload = {
         "schema": "patchwise.explain_bench/1",
@@ -160,13 +140,34 @@ def run(args) -> int:
         "matching_pairs_used": [[p["image_a"], p["image_b"]] for p in genuine],
         "unperturbed_accuracy": float(np.mean([p["cosine"] >= threshold for p in genuine])),
         "settings": {"seed": args.seed, "steps": args.steps, "random_maps": args.random_maps},
-        "results": results,
-        "not_available": skipped,
+        "results": {},
+        "not_available": {},
     }
+    for name in methods:
+        reason = availability(BENCH_METHODS[name][0], model)
+        if reason:
+            payload["not_available"][name] = reason
+            continue
+        config = _settings(name, args)
+        maps = []
+        for n, c in enumerate(comparisons, start=1):
+            ex = explain(BENCH_METHODS[name][0], c, config, args.seed, _progress(f"{name} {n}"))
+            maps.append((ex.map_a, ex.map_b))
+        print(file=sys.stderr)
+        mode = "joint" if name == "xmap3" else "single"
+        result = method_fidelity(
+            explain_pairs, maps, threshold, settings, mode, args.seed, _progress(f"{name} curves")
+        )
+        result["label"] = BENCH_METHODS[name][1]
+        result["explainer_parameters"] = ex.parameters
+        payload["results"][name] = result
+        print(file=sys.stderr)
+        write_json_atomically(out / "explain_bench.json", payload)  # kept if a later one fails
     write_json_atomically(out / "explain_bench.json", payload)
-    if results:
+    if payload["results"]:
         title = f"{model_id}: {len(genuine)} matching pairs, threshold {threshold:.3f}"
-        write_bytes_atomically(out / "explain_bench.png", accuracy_curves_png(results, title))
+        png = accuracy_curves_png(payload["results"], title)
+        write_bytes_atomically(out / "explain_bench.png", png)
     print_table(payload)
     print(f"JSON and plot in {out}")
     return 0
