@@ -72,7 +72,7 @@ def pair_from_comparison(comparison, model: FaceModel | None = None) -> ExplainP
     """The engine's pair: aligned faces and the cached embeddings of a Comparison."""
     from core.models.registry import load_model
 
-    model = model or load_model(comparison.model["id"], torch.device(comparison.device))
+    model = model or load_model(comparison.model.id, torch.device(comparison.device))
     return ExplainPair(
         face_a=comparison.a.aligned.image,
         face_b=comparison.b.aligned.image,

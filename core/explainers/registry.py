@@ -112,7 +112,7 @@ def explain(
     spec = spec_for(name)
     settings = spec.default_settings() if settings is None else settings
     if spec.function is None:
-        return explain_marginals(comparison.decomposition, comparison.model["id"], seed)
+        return explain_marginals(comparison.decomposition, comparison.model.id, seed)
     return explain_pair(name, pair_from_comparison(comparison), settings, seed, progress, cancel)
 
 

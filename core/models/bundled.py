@@ -19,6 +19,7 @@ from core.models.face_model import (
     RRF_FROZEN_LABEL,
     CellFeatures,
     CellLayout,
+    ModelKind,
     cosine_score_tensor,
     grid_layout,
 )
@@ -55,9 +56,12 @@ def _batched(module, x: torch.Tensor) -> np.ndarray:
     return torch.cat(parts).numpy()
 
 
-def _provenance(model_id: str, key: str, label: str, weights_path, entry: dict) -> dict:
+def _provenance(
+    model_id: str, kind: ModelKind, key: str, label: str, weights_path, entry: dict
+) -> dict:
     return {
         "id": model_id,
+        "kind": kind.value,
         "label": label,
         "weights_file": weights_path.name,
         "weights_sha256": entry["sha256"],
@@ -73,6 +77,7 @@ class FaceresGridModel:
     """faceres, decomposed over its 7x7 grid of (overlapping) receptive fields."""
 
     id = "faceres"
+    kind = ModelKind.GRID
     input_size = 224
     label = "HSE FaceRec MobileNet (faceres), full face; cells are grid cells"
 
@@ -84,7 +89,7 @@ class FaceresGridModel:
     score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
-        return _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)
+        return _provenance(self.id, self.kind, "faceres", self.label, self.weights_path, self.entry)
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
         maps = _batched(self.net, _to_tensor(faces, self.device)).astype(np.float64)
@@ -104,6 +109,7 @@ class MobileFaceGridModel:
     """mobileface, decomposed over its 4x4 map: 16 cell vectors plus the head's bias."""
 
     id = "mobileface"
+    kind = ModelKind.GRID
     input_size = 112
     label = "becauseofAI MobileFace, full face; cells are grid cells"
 
@@ -119,7 +125,9 @@ class MobileFaceGridModel:
     score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
-        return _provenance(self.id, "mobileface", self.label, self.weights_path, self.entry)
+        return _provenance(
+            self.id, self.kind, "mobileface", self.label, self.weights_path, self.entry
+        )
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
         maps = _batched(self.net, _to_tensor(faces, self.device)).astype(np.float64)
@@ -146,6 +154,7 @@ class FrozenRRFModel:
     on patches: this is NOT a trained RRFNet, and its label says so.
     """
 
+    kind = ModelKind.FROZEN_RRF
     input_size = 224
 
     def __init__(self, layout_name: str, device: torch.device):
@@ -158,7 +167,7 @@ class FrozenRRFModel:
     score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
-        info = _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)
+        info = _provenance(self.id, self.kind, "faceres", self.label, self.weights_path, self.entry)
         info["neutral_fill"] = NEUTRAL_FILL
         return info
 
