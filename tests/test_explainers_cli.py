@@ -120,6 +120,7 @@ def _pairs_csv(tmp_path, faces_dir):
     return path
 
 
+@pytest.mark.slow
 def test_explain_bench_writes_the_accuracy_table_json_and_plot(tmp_path, faces_dir, capsys):
     out = tmp_path / "bench"
     args = ["--pairs", str(_pairs_csv(tmp_path, faces_dir)), "--model", "mobileface"]

@@ -127,6 +127,7 @@ def test_sdd_needs_a_gallery_and_uses_it(engine, comparisons, faces_dir, tmp_pat
     assert 3 <= ex.parameters["a"]["F"] <= 50 and 0.2 <= ex.parameters["a"]["alpha"] <= 0.4
 
 
+@pytest.mark.slow
 def test_gradcampp_is_offered_only_where_it_differs_from_gradcam(engine):
     """faceres averages its last map (Grad-CAM++ = Grad-CAM); mobileface has a dense head."""
     from core.explainers.registry import availability

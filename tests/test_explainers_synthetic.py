@@ -273,6 +273,7 @@ def _near_duplicate_pairs(count: int) -> list[ExplainPair]:
     return pairs
 
 
+@pytest.mark.slow
 def test_accuracy_protocol_ranks_a_true_map_above_random_and_flags_a_wrong_one():
     """The paper's protocol on a model that looks only at the left half: a map on the left
     deletes accuracy faster than random maps; a map on the right is flagged."""

@@ -170,6 +170,7 @@ def test_cli_report_then_report_on_the_saved_case(photos, tmp_path, capsys):
     assert "cannot write the file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_report_with_an_explainer_and_its_randomisation_check(photos, tmp_path):
     pdf, pwcase = tmp_path / "x.pdf", tmp_path / "x.pwcase"
     args = [str(photos["A"]), str(photos["B"]), "--model", MODEL, "--detector", "mtcnn"]
