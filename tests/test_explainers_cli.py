@@ -70,6 +70,7 @@ def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir
         (["--method", "sdd", "--model", "mobileface"], "needs --gallery"),
         (["--method", "gradcam", "--model", "faceres-rrf28"], "not available for this model"),
         (["--method", "corrrise", "--masks", "1"], "--masks"),
+        (["--method", "gradcampp", "--model", "faceres"], "same map as Grad-CAM"),
     ],
 )
 def test_explain_refuses_clearly(tmp_path, faces_dir, capsys, extra, message):
