@@ -6,7 +6,10 @@ With embeddings e_A = sum_i a_i + b and e_B = sum_j b_j + b (core/models/face_mo
 
 This is Eq. 5-8 of the RRFNet paper (Ozturk et al.), with the mean's 1/K folded
 into the cell vectors and the bias terms that affine heads add. Terms are
-computed in float64; `residual` is |sum of all terms - cosine|.
+computed in float64; `residual` is |sum of all terms - cosine| with the cosine
+computed from the same cell vectors: a rounding check, which cannot catch a
+wrong split. The independent check against the model's own forward pass is
+`forward_residual` (core/forward_check.py, Comparison.forward_residual).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class Decomposition:
 
     @property
     def residual(self) -> float:
+        """Rounding check: |sum of terms - score computed from the same cells|."""
         return abs(self.total - self.cosine)
 
     def row_marginals(self) -> np.ndarray:

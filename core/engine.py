@@ -24,6 +24,7 @@ from core.decomposition import Decomposition, cosine, decompose
 from core.descriptors import DetectorDescriptor, ModelDescriptor
 from core.detection.detected_face import DetectedFace, Detector
 from core.errors import FaceIndexError, NoFaceError, UsageError
+from core.forward_check import forward_score
 from core.manual_landmarks import landmarks_key, manual_face
 from core.models.face_model import CellFeatures, FaceModel
 from core.models.fused import FusedFeatures
@@ -106,10 +107,18 @@ class Comparison:
     decomposition: Decomposition
     device: str
     timings_ms: dict = field(default_factory=dict)
+    forward_score: float | None = None  # core/forward_check.py; None: not computed
 
     @property
     def cosine(self) -> float:
         return self.decomposition.cosine
+
+    @property
+    def forward_residual(self) -> float | None:
+        """|score of the model's own forward pass - sum of the terms| (independent check)."""
+        if self.forward_score is None:
+            return None
+        return abs(self.forward_score - self.decomposition.total)
 
     def to_json(self) -> dict:
         return {
@@ -122,7 +131,11 @@ class Comparison:
             "a": self.a.to_json(),
             "b": self.b.to_json(),
             "score": {"cosine": self.cosine, "kind": self.model.score_kind},
-            "decomposition": self.decomposition.to_json(),
+            "decomposition": self.decomposition.to_json()
+            | {
+                "forward_score": self.forward_score,
+                "forward_residual": self.forward_residual,
+            },
             "timings_ms": self.timings_ms,
         }
 
@@ -243,6 +256,8 @@ class Engine:
         )
         with timer.stage("decompose"):
             decomposition = score_features(model, f_a, f_b)
+        with timer.stage("forward check"):
+            forward = forward_score(model, al_a.image, al_b.image)
         return Comparison(
             a=FaceSide(prep_a, face_a, al_a, f_a),
             b=FaceSide(prep_b, face_b, al_b, f_b),
@@ -251,6 +266,7 @@ class Engine:
             decomposition=decomposition,
             device=str(self.device),
             timings_ms=timer.ms,
+            forward_score=forward,
         )
 
     def _remember(self, cache: OrderedDict, key, value) -> None:

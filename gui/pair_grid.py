@@ -31,6 +31,16 @@ ARROWS = {
 }
 
 
+def forward_text(comparison) -> str:
+    """The independent check of the terms against the model's own forward pass."""
+    if comparison.forward_residual is None:
+        return "Forward check: not computed."
+    return (
+        f"Forward check: the model's own forward pass gives {comparison.forward_score:+.6f}; "
+        f"|forward − Σ terms| = {comparison.forward_residual:.1e} (forward residual)"
+    )
+
+
 def describe_term(info: dict) -> str:
     share = "n/a (score ≈ 0)" if info["share"] is None else f"{100 * info['share']:+.2f}%"
     return (
@@ -199,8 +209,8 @@ class PairGridPanel(QWidget):
         self.layout_label.setText(
             f"<b>{self._k}×{self._k} cell pairs</b>, model <b>{comparison.model.id}</b>. "
             f"A cell is a <b>{d.layout.label}</b>.<br>"
-            f"Σ terms {d.total:+.6f} = cosine {d.cosine:+.6f} (residual {d.residual:.1e})"
-            f"{bias_text}"
+            f"Σ terms {d.total:+.6f} = cosine {d.cosine:+.6f} (residual {d.residual:.1e}, "
+            f"rounding){bias_text}<br>{forward_text(comparison)}"
         )
         positive, negative = d.top_pairs(12)
         self._add_top("Most similar (positive terms)", positive)

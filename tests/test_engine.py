@@ -39,6 +39,9 @@ def test_decomposition_is_exact_on_a_real_pair(engine, faces_dir, model_id, no_n
     k = engine.model(model_id).layout.count
     assert dec.pair_matrix.shape == (k, k)
     assert dec.residual <= 1e-5
+    # Independent check: the terms against the model's own forward pass (embed_tensor).
+    assert result.forward_residual <= 1e-5
+    assert result.to_json()["decomposition"]["forward_residual"] == result.forward_residual
     assert -1.0 <= result.cosine <= 1.0
     assert no_network == []
 

@@ -36,6 +36,9 @@ def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir
         "4",
         "--seed",
         "7",
+        "--sanity",
+        "--sanity-levels",
+        "1",
     ]
     assert main(["explain", *args]) == 0
     for side in "ab":
@@ -53,7 +56,12 @@ def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir
     for key in ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc"):
         assert isinstance(fid[key], float)
     assert len(fid["curves"]["a"]["deletion"]) == 5
-    assert "deletion AUC" in capsys.readouterr().out
+    assert fid["mode"] == "single" and set(fid["worse_than_random"]) == {"deletion", "insertion"}
+    levels = payload["sanity"]["levels"]
+    assert levels[-1]["randomised_layers"] == levels[-1]["of_layers"]  # all layers re-drawn
+    assert all(-1.0 <= lv["spearman_mean"] <= 1.0 for lv in levels)
+    printed = capsys.readouterr().out
+    assert "per-pair score AUC" in printed and "randomisation check" in printed
 
 
 @pytest.mark.parametrize(
@@ -62,6 +70,7 @@ def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir
         (["--method", "sdd", "--model", "mobileface"], "needs --gallery"),
         (["--method", "gradcam", "--model", "faceres-rrf28"], "not available for this model"),
         (["--method", "corrrise", "--masks", "1"], "--masks"),
+        (["--method", "gradcampp", "--model", "faceres"], "same map as Grad-CAM"),
     ],
 )
 def test_explain_refuses_clearly(tmp_path, faces_dir, capsys, extra, message):
@@ -96,3 +105,44 @@ def test_overlay_colours_raising_red_and_lowering_blue():
     assert render_overlay(face, m, "jet", 0.5).dtype == np.uint8
     blended = hls_blend(face, m)
     assert blended.shape == face.shape and blended[0, 0, 0] > blended[0, 0, 2]
+
+
+def _pairs_csv(tmp_path, faces_dir):
+    ids = faces_dir / "identities"
+    rows = [
+        ("obama/obama_1.jpg", "obama/obama_2.jpg", 1),
+        ("biden/biden_1.jpg", "biden/biden_2.jpg", 1),
+        ("obama/obama_1.jpg", "biden/biden_1.jpg", 0),
+    ]
+    path = tmp_path / "pairs.csv"
+    path.write_text(
+        "image_a,image_b,same\n" + "".join(f"{ids / a},{ids / b},{s}\n" for a, b, s in rows)
+    )
+    return path
+
+
+@pytest.mark.slow
+def test_explain_bench_writes_the_accuracy_table_json_and_plot(tmp_path, faces_dir, capsys):
+    out = tmp_path / "bench"
+    args = ["--pairs", str(_pairs_csv(tmp_path, faces_dir)), "--model", "mobileface"]
+    args += ["--methods", "gradcam,marginals", "--max-pairs", "1", "--steps", "2"]
+    args += ["--random-maps", "1", "--detector", "mtcnn", "--out", str(out)]
+    assert main(["explain-bench", *args]) == 0
+    payload = json.loads((out / "explain_bench.json").read_text())
+    assert payload["schema"] == "patchwise.explain_bench/1"
+    assert payload["unperturbed_accuracy"] == 1.0 and len(payload["matching_pairs_used"]) == 1
+    for name in ("gradcam", "marginals"):
+        result = payload["results"][name]
+        assert result["mode"] == "single" and result["curves"]["deletion"]["accuracy"][0] == 1.0
+        for key in ("deletion_percent", "insertion_percent", "random_deletion_percent"):
+            assert 0.0 <= result[key] <= 100.0
+        assert set(result["worse_than_random"]) == {"deletion", "insertion"}
+    assert cv2.imread(str(out / "explain_bench.png")) is not None
+    printed = capsys.readouterr().out
+    assert "Del %" in printed and "decomposition marginals" in printed
+
+
+def test_explain_bench_refuses_an_unknown_method(tmp_path, faces_dir, capsys):
+    args = ["--pairs", str(_pairs_csv(tmp_path, faces_dir)), "--methods", "lime"]
+    assert main(["explain-bench", *args, "--out", str(tmp_path)]) == 2
+    assert "unknown --methods lime" in capsys.readouterr().err

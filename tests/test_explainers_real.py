@@ -125,3 +125,14 @@ def test_sdd_needs_a_gallery_and_uses_it(engine, comparisons, faces_dir, tmp_pat
     assert ex.map_a.shape == (112, 112) and ex.map_a.min() >= 0 and ex.map_a.max() == 1.0
     assert len(ex.parameters["a"]["competitors"]) == 3
     assert 3 <= ex.parameters["a"]["F"] <= 50 and 0.2 <= ex.parameters["a"]["alpha"] <= 0.4
+
+
+@pytest.mark.slow
+def test_gradcampp_is_offered_only_where_it_differs_from_gradcam(engine):
+    """faceres averages its last map (Grad-CAM++ = Grad-CAM); mobileface has a dense head."""
+    from core.explainers.registry import availability
+
+    assert availability("gradcampp", engine.model("mobileface")) is None
+    reason = availability("gradcampp", engine.model("faceres"))
+    assert reason and "global average" in reason and "use gradcam" in reason
+    assert availability("gradcam", engine.model("faceres")) is None

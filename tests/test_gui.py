@@ -50,6 +50,8 @@ def test_genuine_pair_fills_the_grid_and_the_gauge_shows_the_engine_score(
     assert f"{expected.cosine:+.4f}" in window.gauge.summary()
     assert "uncalibrated" in window.gauge.summary()
     assert "grid cell (receptive fields overlap)" in window.grid.layout_label.text()
+    assert "(forward residual)" in window.grid.layout_label.text()
+    assert comparison.forward_residual <= 1e-5
     assert window.grid.top_list.count() > 2
     assert window.model_label.text().startswith(f"model: {MODEL} sha256 ")
 
@@ -125,6 +127,7 @@ def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
     assert window.panes["q"].overlay.image.shape == (112, 112, 4)
     assert "deletion AUC" in window.maps.info.text()
     assert window.maps.buttons[NONE].shortcut().toString() == "Alt+0"  # Alt+N: toggle N
+    assert "Per-pair score AUC" in window.maps.info.text()
     window.maps.choose(NONE)
     with qtbot.assertNotEmitted(window.runner.started):
         window.maps.choose("Grad-CAM")  # cached per (pair, model, settings, seed)

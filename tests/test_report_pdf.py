@@ -85,6 +85,9 @@ def test_report_text_holds_hashes_model_score_and_warnings(report):
     assert f"{case.score:+.4f}" in text
     assert "UNCALIBRATED" in text
     assert "not computed" in text  # LR, C-Score, explainers
+    forward = case.comparison_json["decomposition"]["forward_residual"]
+    assert forward <= 1e-5 and "forward residual" in text and repr(forward) in text
+    assert "a rounding check" in text  # what the old residual is
     assert EXAMINER in text and "Komenda Główna" in text
     assert "case created" in text  # the audit log
     assert steps[-1] == 1.0 and steps == sorted(steps)
@@ -219,6 +222,19 @@ def test_an_unsigned_case_is_reported_only_when_allowed_and_page_1_says_so(
     assert main(["report", "--case", str(unsigned), "--out", str(out), "--allow-unsigned"]) == 0
     first_page = _flat(_pages_text(out)[0])
     assert "CASE UNSIGNED" in first_page and "--allow-unsigned" in first_page
+
+
+@pytest.mark.slow
+def test_cli_report_with_an_explainer_and_its_randomisation_check(photos, tmp_path):
+    pdf, pwcase = tmp_path / "x.pdf", tmp_path / "x.pwcase"
+    args = [str(photos["A"]), str(photos["B"]), "--model", MODEL, "--detector", "mtcnn"]
+    args += ["--explain", "gradcam", "--sanity", "--out", str(pdf), "--save-case", str(pwcase)]
+    assert main(["report", *args]) == 0
+    case, _, verification = open_case(pwcase)
+    (item,) = case.results["explainers"]
+    assert len(item["sanity"]["levels"]) >= 2 and "worse_than_random" in item["fidelity"]
+    text = _flat(" ".join(_pages_text(pdf)))
+    assert "per-pair score AUC" in text and "Randomisation check" in text
 
 
 def test_cli_refuses_bad_usage_and_altered_cases(photos, tmp_path):

@@ -6,7 +6,9 @@ import pytest
 from core.errors import CalibrationError
 from core.strength_of_evidence.cscore import fit_cscore, fit_sigmoid, sigmoid
 
-TRUE = {"L": 0.9, "k": -25.0, "d0": 0.8, "b": 0.05}
+# Symmetric about d = 1 on [0, 2] (c(d) + c(2 - d) = L + 2b = 1): the classes are balanced,
+# so the per-class density ratio the fit uses equals c(d) itself.
+TRUE = {"L": 0.9, "k": -25.0, "d0": 1.0, "b": 0.05}
 
 
 def _synthetic(n: int, seed: int):
@@ -66,3 +68,35 @@ def test_fold_spread_is_reported_and_round_trips():
 def test_one_class_only_is_a_clear_error():
     with pytest.raises(CalibrationError, match="both genuine and impostor"):
         fit_sigmoid(np.linspace(0, 1, 50), np.ones(50, bool))
+
+
+def test_cscore_does_not_depend_on_the_class_balance_of_the_calibration_set():
+    """Per-class densities (the authors' XFV code): 1:1 and 13:87 give the same C
+    (the old raw-count ratio moved C at 0.52 from 0.58 to 0.18 on these data)."""
+    rng = np.random.default_rng(5)
+    genuine = rng.normal(0.3, 0.1, 50_000)
+    impostor = rng.normal(0.8, 0.12, 87_000)
+    t = 0.55
+
+    def c_scores(n_genuine: int, n_impostor: int) -> np.ndarray:
+        d = np.concatenate([genuine[:n_genuine], impostor[:n_impostor]])
+        same = np.r_[np.ones(n_genuine, bool), np.zeros(n_impostor, bool)]
+        model = fit_cscore(d, same, threshold_distance=t, folds=3, seed=0)
+        return np.array([model.evaluate(x)["c_raw"] for x in (0.40, 0.50, 0.52, 0.60, 0.70)])
+
+    balanced = c_scores(50_000, 50_000)
+    impostor_heavy = c_scores(13_000, 87_000)
+    assert np.abs(balanced - impostor_heavy).max() < 0.03
+
+
+def test_repeating_every_impostor_pair_leaves_the_fit_unchanged():
+    """The same two distributions at 1:1 and 1:5: identical per-class densities, same fit."""
+    rng = np.random.default_rng(6)
+    genuine, impostor = rng.normal(0.3, 0.1, 3000), rng.normal(0.8, 0.12, 3000)
+    d = np.concatenate([genuine, impostor])
+    same = np.r_[np.ones(3000, bool), np.zeros(3000, bool)]
+    heavy_d = np.concatenate([genuine, np.tile(impostor, 5)])
+    heavy_same = np.r_[np.ones(3000, bool), np.zeros(15000, bool)]
+    once, five_times = fit_sigmoid(d, same), fit_sigmoid(heavy_d, heavy_same)
+    for key in ("L", "k", "d0", "b"):
+        assert five_times[key] == pytest.approx(once[key], rel=1e-6, abs=1e-9)

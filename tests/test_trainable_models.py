@@ -107,3 +107,86 @@ def test_xcos_cells_sum_to_the_flattened_grid():
         flat = model.embed_tensor(torch.from_numpy(faces.transpose(0, 3, 1, 2).astype(np.float32)))
     assert f.cells.shape == (49, 1568)
     assert np.allclose(f.embedding, flat[0].double().numpy(), rtol=1e-5, atol=1e-4)
+
+
+def peaked_xcos_model(attention: str = "learned") -> XCosFaceModel:
+    """A random-initialised xCos net whose learned attention is not uniform."""
+    net = tiny_network("xcos")
+    with torch.no_grad():
+        torch.manual_seed(1)
+        net.attention.fuse[-1].weight.normal_(0.0, 0.5)
+        net.correlated.copy_(torch.linspace(-0.5, 1.0, 49).reshape(7, 7))
+    return XCosFaceModel("x", net, META, CPU, attention)
+
+
+@pytest.mark.parametrize("attention", ["learned", "correlated"])
+def test_explainers_explain_the_reported_xcos_score(attention):
+    """The score the explainers and the fidelity test perturb is the engine's xCos,
+    not the cosine of the flattened grids (which differs on this net)."""
+    from core.explainers.base import BatchRunner, ExplainPair
+    from core.explainers.faithfulness import curves
+    from core.explainers.xmaps import XMapSettings, explain_xmap
+
+    model = peaked_xcos_model(attention)
+    faces = random_faces(2, seed=11)
+    reported = score_features(model, *model.cell_features(faces)).cosine
+    emb = BatchRunner(model, None, None).embed(faces.astype(np.float32))
+    flat_cosine = float(emb[0] @ emb[1] / np.linalg.norm(emb[0]) / np.linalg.norm(emb[1]))
+    assert abs(flat_cosine - reported) > 1e-3  # the two scores really differ here
+    pair = ExplainPair(faces[0], faces[1], emb[0], emb[1], model)
+    assert pair.score == pytest.approx(reported, abs=1e-5)
+    xmap = explain_xmap(pair, XMapSettings(patch_sizes=(28,), stride=84), seed=0)
+    assert 1.0 - xmap.parameters["d_orig"] == pytest.approx(reported, abs=1e-5)
+    runner = BatchRunner(model, None, None)
+    for face, other, is_a in ((faces[0], emb[1], True), (faces[1], emb[0], False)):
+        deletion, insertion = curves(runner, face, other, np.ones((112, 112)), 2, is_a)
+        assert deletion[0] == pytest.approx(reported, abs=1e-5)  # k = 0: nothing deleted
+        assert insertion[-1] == pytest.approx(reported, abs=1e-5)  # k = n: all inserted
+
+
+def test_xcos_gradcam_differentiates_the_xcos_score():
+    """Grad-CAM's gradient is that of xCos: a zero-attention cell gets no gradient."""
+    from core.explainers.gradcam import similarity_cams
+
+    model = peaked_xcos_model("correlated")
+    with torch.no_grad():
+        model.net.correlated.zero_()
+        model.net.correlated[3, 3] = 1.0  # xCos = s_33 only
+    faces = random_faces(2, seed=13)
+    emb = np.stack([f.embedding for f in model.cell_features(faces)])
+    x = torch.from_numpy(faces[:1].transpose(0, 3, 1, 2).astype(np.float32)).requires_grad_()
+    grid, flat = model.spatial_forward(x)
+    score = model.score_tensor(flat, torch.from_numpy(emb[1:]).float())
+    (grad,) = torch.autograd.grad(score.sum(), grid)
+    assert float(grad[0, :, 3, 3].abs().sum()) > 0
+    assert float(grad[0, :, :3].abs().sum()) == 0.0  # other cells do not enter xCos
+    cams = similarity_cams(model, faces[:1], emb[1:], False)
+    assert np.isfinite(cams).all()
+
+
+@pytest.mark.parametrize("arch", ["xcos", "rrfnet56"])
+def test_forward_residual_checks_the_terms_against_the_forward_pass(arch):
+    from core.forward_check import forward_score
+
+    model = (
+        peaked_xcos_model()
+        if arch == "xcos"
+        else TrainedRRFModel("t", tiny_network(arch), META, CPU)
+    )
+    faces = random_faces(2, seed=17)
+    dec = score_features(model, *model.cell_features(faces))
+    assert abs(forward_score(model, faces[0], faces[1]) - dec.total) <= 1e-5
+
+
+def test_forward_residual_catches_a_wrong_split_that_residual_cannot():
+    """Drop one cell: the terms still sum to the cosine of the cells (residual 0),
+    but no longer to the model's own score (forward residual large)."""
+    from core.forward_check import forward_score
+
+    model = TrainedRRFModel("t", tiny_network("rrfnet56"), META, CPU)
+    faces = random_faces(2, seed=19)
+    cells = model.cell_features(faces)
+    broken = [type(c)(cells=c.cells[:-1], bias=None) for c in cells]
+    dec = score_features(model, *broken)
+    assert dec.residual <= 1e-9
+    assert abs(forward_score(model, faces[0], faces[1]) - dec.total) > 1e-3

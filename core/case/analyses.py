@@ -150,9 +150,14 @@ def add_explanations(
     progress=None,
     cancel=None,
     fidelity_settings=None,
+    sanity_levels: int | None = None,
 ) -> list:
-    """Run each explainer with its default settings and `seed`; record them; return them."""
-    from core.explainers.registry import spec_for
+    """Run each explainer with its default settings and `seed`; record them; return them.
+
+    With `sanity_levels`, each post-hoc explainer also gets the cascading
+    randomisation check (core/explainers/sanity.py), recorded as its `sanity`.
+    """
+    from core.explainers.registry import randomisation_check, spec_for
 
     explanations = []
     for method in methods:
@@ -161,6 +166,12 @@ def add_explanations(
             comparison, method, settings, seed, progress, cancel, fidelity_settings
         )
         record_explanation(case, method, settings, seed, explanation, figures)
+        if sanity_levels and spec_for(method).function is not None:
+            case.results["explainers"][-1]["sanity"] = _plain(
+                randomisation_check(
+                    method, comparison, explanation, settings, seed, sanity_levels, cancel
+                )
+            )
         explanations.append(explanation)
     return explanations
 

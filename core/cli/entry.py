@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "core.cli.compare",
     "core.cli.evaluate",
     "core.cli.explain",
+    "core.cli.explain_bench",
     "core.cli.models",
     "core.cli.train",
     "core.cli.distill",

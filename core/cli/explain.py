@@ -48,6 +48,19 @@ def register(commands) -> None:
         "--fidelity", action="store_true", help="measure deletion/insertion vs random maps"
     )
     parser.add_argument("--steps", type=int, default=20, help="deletion/insertion steps")
+    parser.add_argument(
+        "--sanity",
+        action="store_true",
+        help="cascading model-randomisation check: Spearman rho of the map against the maps "
+        "of copies with the top layers re-drawn (a faithful map's rho falls towards 0)",
+    )
+    parser.add_argument("--sanity-levels", type=int, default=3, help="randomisation steps")
+    parser.add_argument(
+        "--mask-design",
+        default="squares",
+        choices=("squares", "grid"),
+        help="CorrRISE masks: the paper's squares, or RISE-style shifted grid (docs)",
+    )
     add_runtime_options(parser)
 
 
@@ -63,7 +76,7 @@ def _settings(args, model, engine):
     if args.method == "xmap":
         return XMapSettings(method=args.xmap_method, occlusion=args.occlusion)
     if args.method == "corrrise":
-        return CorrRiseSettings(masks=args.masks)
+        return CorrRiseSettings(masks=args.masks, mask_design=args.mask_design)
     if args.method in ("gradcam", "gradcampp"):
         return GradCamSettings(plus_plus=args.method == "gradcampp")
     if args.method == "sdd":
@@ -123,6 +136,10 @@ def run(args) -> int:
 
     if args.masks < 3 or args.steps < 1 or not 0.0 <= args.opacity <= 1.0:
         raise UsageError("--masks must be >= 3, --steps >= 1 and --opacity within 0..1")
+    if args.sanity and (args.method == "marginals" or args.sanity_levels < 1):
+        raise UsageError(
+            "--sanity is for post-hoc explainers (not marginals) and needs --sanity-levels >= 1"
+        )
     if args.colormap not in COLORMAPS:
         raise UsageError(
             f"unknown --colormap '{args.colormap}'; choose from {', '.join(COLORMAPS)}"
@@ -157,10 +174,19 @@ def run(args) -> int:
         payload["fidelity"] = fidelity(pair, explanation, fid_settings, args.seed, _progress)
         print(file=sys.stderr)
         f = payload["fidelity"]
+        flag = "  WORSE THAN RANDOM" if any(f["worse_than_random"].values()) else ""
         print(
-            f"deletion AUC {f['deletion_auc']:.4f} (random {f['random_deletion_auc']:.4f}), "
-            f"insertion AUC {f['insertion_auc']:.4f} (random {f['random_insertion_auc']:.4f})"
+            f"per-pair score AUC ({f['mode']}): deletion {f['deletion_auc']:.4f} "
+            f"(random {f['random_deletion_auc']:.4f}), insertion {f['insertion_auc']:.4f} "
+            f"(random {f['random_insertion_auc']:.4f}){flag}"
         )
+    if args.sanity:
+        from core.explainers.registry import randomisation_check
+
+        payload["sanity"] = randomisation_check(
+            args.method, comparison, explanation, settings, args.seed, args.sanity_levels
+        )
+        print_sanity(payload["sanity"])
     json_path = Path(args.json) if args.json else out / f"{args.method}.json"
     write_json_atomically(json_path, payload)
     print(
@@ -168,3 +194,13 @@ def run(args) -> int:
         f"maps and overlays in {out}, JSON in {json_path}"
     )
     return 0
+
+
+def print_sanity(result: dict) -> None:
+    print("randomisation check (Spearman rho, original map vs randomised model's map):")
+    for level in result["levels"]:
+        print(
+            f"  top {level['randomised_layers']:>3} of {level['of_layers']} layer groups "
+            f"re-drawn (from {level['lowest_randomised']}): rho A {level['spearman_a']:+.3f}, "
+            f"B {level['spearman_b']:+.3f}"
+        )

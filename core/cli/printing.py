@@ -35,8 +35,13 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     print(f"{name}: {result.cosine:+.4f}  (a similarity score, not a likelihood ratio)")
     print(
         f"decomposition: {layout.count}x{layout.count} pairs of {layout.label}; "
-        f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e}"
+        f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e} (rounding check)"
     )
+    if result.forward_residual is not None:
+        print(
+            f"  forward check: the model's own forward pass scores {result.forward_score:+.6f}; "
+            f"forward residual |forward - sum of terms| {result.forward_residual:.1e}"
+        )
     for part in dec.parts:  # a fused score: each member's block and the intercept
         if part["model"] == "intercept":
             print(f"  intercept {part['weight']:+.4f}")

@@ -80,6 +80,11 @@ def register(commands) -> None:
         help="K was picked from this `search --json` result: the report discloses the "
         "gallery's size and SHA-256 and K's rank",
     )
+    parser.add_argument(
+        "--sanity",
+        action="store_true",
+        help="also run the cascading model-randomisation check of each --explain map",
+    )
     add_runtime_options(parser)
 
 
@@ -168,7 +173,9 @@ def _new_case(args):
             f"gallery search: K is candidate {origin['candidate_rank']} of a gallery of "
             f"{origin['gallery_size']} faces"
         )
-    explanations = add_explanations(case, comparison, methods, args.seed)
+    explanations = add_explanations(
+        case, comparison, methods, args.seed, sanity_levels=3 if args.sanity else None
+    )
     return (
         case,
         comparison,

@@ -58,6 +58,11 @@ class ExplainPair:
         return int(self.face_a.shape[0])
 
     @property
+    def score(self) -> float:
+        """The unperturbed pair's score, by the model's score_tensor."""
+        return float(pair_scores(self.model, self.emb_a, self.emb_b)[0])
+
+    @property
     def scale(self) -> float:
         """Model pixels per 112-px unit (the papers' parameters are in 112 px faces)."""
         return self.size / 112.0
@@ -174,6 +179,24 @@ class BatchRunner:
             self.passes += len(chunk)
             self.advance(len(chunk))
         return np.concatenate(out)
+
+
+def pair_scores(model: FaceModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The model's own score (`score_tensor`) of embeddings a and b, face A's side first.
+
+    a, b: N x D or D (one side broadcast). For cosine models this is the cosine; for
+    xCos it is xCos, so every explainer explains the score the engine reports.
+    """
+    device = getattr(model, "device", torch.device("cpu"))
+    ta = torch.from_numpy(np.atleast_2d(np.asarray(a, np.float32))).to(device)
+    tb = torch.from_numpy(np.atleast_2d(np.asarray(b, np.float32))).to(device)
+    with torch.inference_mode():
+        return model.score_tensor(ta, tb).double().cpu().numpy()
+
+
+def score_matrix(model: FaceModel, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """N x M scores of every row of a (face A's side) with every row of b."""
+    return np.stack([pair_scores(model, row, b) for row in np.atleast_2d(a)])
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:

@@ -1,45 +1,81 @@
 """CorrRISE: correlation-based randomised input sampling (Lu et al., Sec. 3.2, Alg. 1).
 
-N random masks M_k (default 500), each a plain image of ones with 10 square
-patches of 30 x 30 px (112-px units, scaled) at uniformly random positions.
-Face A masked with M_k is scored against the unmasked B (SC_A[k]) and face B
-masked with the same M_k against the unmasked A (SC_B[k]), separately, as the
-paper does. The map is the per-pixel Pearson correlation between the scores
-and the mask values; S+ (>= 0) marks similar, S- (< 0) dissimilar regions.
+N random masks M_k (default 500) multiply the face. Face A masked with M_k is
+scored against the unmasked B (SC_A[k]) and face B masked with the same M_k
+against the unmasked A (SC_B[k]), separately, as the paper does; the score is
+the model's own (score_tensor). The map is the per-pixel Pearson correlation
+between the scores and the mask values; S+ (>= 0) marks similar, S- (< 0)
+dissimilar regions.
 
-Choices where the paper is loose (also in docs/explainers.md):
-- The "plain image" is all ones (keep); each patch is filled with ONE value
-  drawn uniformly from [0, 1] (a patch is a single attenuation level); a later
-  patch overwrites an earlier one where they overlap. Patches lie fully inside.
-- The correlation is accumulated batch by batch from running sums (sum m,
-  sum m^2, sum s m, ...) in float64, so no N x S x S mask stack is kept and no
-  per-pixel Python loop runs. A pixel never covered has zero variance: r = 0.
+Two mask designs (`mask_design`):
+- "squares" (default, the paper's text): a plain image of ones with 10 squares
+  of 30 x 30 px (112-px units) at uniform positions fully inside, each one value
+  drawn uniformly from [0, 1] (a later square overwrites an earlier one).
+  Corner pixels are covered ~20x less often (mask variance 0.005 vs 0.11 in the
+  centre) and the count is fixed, so a square on one region means one fewer
+  elsewhere: pixels the model ignores keep a small |r|.
+- "grid" (option): RISE-style (Petsiuk et al., which CorrRISE builds on): a
+  coarse grid of `patch_size` px cells, each attenuated with probability 1/2 to
+  one uniform [0, 1] value (else 1), upsampled bilinearly and shifted by a
+  random offset of up to one cell, so every pixel has the same mask statistics.
+  Measured (docs/explainers.md): more reproducible maps across mask seeds, but
+  NOT a fix for the partial sanity-check failure, whose cause is not the mask
+  design.
+
+The correlation is accumulated batch by batch from running sums (sum m,
+sum m^2, sum s m, ...) in float64, so no N x S x S mask stack is kept and no
+per-pixel Python loop runs. A pixel with zero mask variance gets r = 0.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 
 from core.errors import UsageError
-from core.explainers.base import BatchRunner, ExplainPair, Explanation, Stopwatch, cosines
+from core.explainers.base import BatchRunner, ExplainPair, Explanation, Stopwatch, pair_scores
+
+MASK_DESIGNS = ("grid", "squares")
+GRID_CELL_PROBABILITY = 0.5  # RISE's p: the chance that a grid cell is attenuated
 
 
 @dataclass(frozen=True)
 class CorrRiseSettings:
     masks: int = 500
-    patches: int = 10
-    patch_size: int = 30  # 112-px units
+    patches: int = 10  # squares per mask ("squares" design only)
+    patch_size: int = 30  # 112-px units: square side, or grid cell side
+    mask_design: str = "squares"
 
     def validate(self) -> None:
         if self.masks < 3:
             raise UsageError("CorrRISE needs at least 3 masks")
         if self.patches < 1 or self.patch_size < 1:
             raise UsageError("CorrRISE patch count and size must be positive")
+        if self.mask_design not in MASK_DESIGNS:
+            raise UsageError(f"CorrRISE mask design must be one of {', '.join(MASK_DESIGNS)}")
 
 
-def random_masks(rng: np.random.Generator, count: int, size: int, patches: int, patch: int):
+def grid_masks(rng: np.random.Generator, count: int, size: int, cell: int) -> np.ndarray:
+    """count x size x size float32 RISE-style masks: coarse cells attenuated with probability
+    1/2 to a uniform [0, 1] value, bilinear upsampling, random shift of up to one cell."""
+    cells = -(-size // cell) + 2  # room for a shift of up to one cell past the clamped border
+    keep = rng.random((count, cells, cells)) >= GRID_CELL_PROBABILITY
+    values = np.where(keep, 1.0, rng.uniform(0.0, 1.0, (count, cells, cells)))
+    shifts = rng.integers(0, cell, size=(count, 2))
+    masks = np.empty((count, size, size), dtype=np.float32)
+    for k in range(count):
+        side = cells * cell
+        up = cv2.resize(values[k].astype(np.float32), (side, side), interpolation=cv2.INTER_LINEAR)
+        # cv2 holds the outer half cell constant; start past it so every pixel sees
+        # every position between grid points equally often.
+        y0, x0 = cell // 2 + shifts[k]
+        masks[k] = up[y0 : y0 + size, x0 : x0 + size]
+    return masks
+
+
+def square_masks(rng: np.random.Generator, count: int, size: int, patches: int, patch: int):
     """count x size x size float32 masks: ones with `patches` uniform-valued squares."""
     masks = np.ones((count, size, size), dtype=np.float32)
     xs = rng.integers(0, size - patch + 1, size=(count, patches))
@@ -95,11 +131,14 @@ def explain_corrrise(
     face_b = pair.face_b.astype(np.float32)
     for start in range(0, settings.masks, runner.batch):
         count = min(runner.batch, settings.masks - start)
-        masks = random_masks(rng, count, size, settings.patches, patch)
+        if settings.mask_design == "grid":
+            masks = grid_masks(rng, count, size, patch)
+        else:
+            masks = square_masks(rng, count, size, settings.patches, patch)
         f_a = runner.embed(face_a[None] * masks[..., None])
         f_b = runner.embed(face_b[None] * masks[..., None])
-        corr_a.add(cosines(f_a, pair.emb_b), masks)
-        corr_b.add(cosines(f_b, pair.emb_a), masks)
+        corr_a.add(pair_scores(pair.model, f_a, pair.emb_b), masks)
+        corr_b.add(pair_scores(pair.model, pair.emb_a, f_b), masks)
     s_a, s_b = corr_a.result(), corr_b.result()
     extras = {
         "a_s_plus": np.maximum(s_a, 0).astype(np.float32),

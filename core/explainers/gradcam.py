@@ -1,7 +1,8 @@
 """Similarity Grad-CAM and Grad-CAM++ for face verification.
 
 As in the CorrRISE paper's baselines (Lu et al., Sec. 5.1.1), the class score is
-replaced by the pair's cosine: for face A the score is cos(f(A), e_B) with e_B
+replaced by the pair's score (the model's score_tensor: the cosine, or xCos): for
+face A the score is score(f(A), e_B) with e_B
 B's cached embedding, and its gradient g is taken with respect to A's last
 spatial feature map F (model.spatial_forward); likewise for B.
 
@@ -16,10 +17,18 @@ CAM++(g) - CAM++(-g): the evidence for similarity minus the evidence for
 dissimilarity. Maps are upsampled bilinearly to the face and scaled to [-1, 1].
 Restricted-receptive-field models have no single spatial map and raise
 MethodUnavailableError.
+
+Degenerate case: when the embedding is a global average of the last map
+(faceres), the gradient is the same at every position of a channel, so
+Grad-CAM++'s alpha is one number per channel and its weights are Grad-CAM's
+times a factor near 1/2: the two maps coincide (correlation 0.99999 on
+faceres). `plus_plus_equals_gradcam` detects this with one probe pass, and the
+registry then does not offer Grad-CAM++ for that model, saying why.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import cv2
@@ -48,8 +57,54 @@ def _weights_plus_plus(g: torch.Tensor, fmap: torch.Tensor) -> torch.Tensor:
     return (alpha * torch.relu(g)).sum(dim=(2, 3))
 
 
-def similarity_cams(model, faces: np.ndarray, targets: np.ndarray, plus_plus: bool) -> np.ndarray:
-    """n x S x S signed CAMs of cos(f(face_i), target_i) w.r.t. the last spatial map."""
+_SPATIALLY_CONSTANT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+CONSTANT_GRADIENT_TOLERANCE = 1e-5  # of the largest |gradient|
+
+
+def plus_plus_equals_gradcam(model) -> bool:
+    """True when d score / d F is spatially constant per channel (global average pooling).
+
+    Probed once per model object on two seeded random faces, the score of the
+    first towards the second's embedding.
+    """
+    if model in _SPATIALLY_CONSTANT:
+        return _SPATIALLY_CONSTANT[model]
+    size = model.input_size
+    device = getattr(model, "device", torch.device("cpu"))
+    faces = torch.from_numpy(
+        np.random.default_rng(0).uniform(0, 255, (2, 3, size, size)).astype(np.float32)
+    ).to(device)
+    faces.requires_grad_(True)  # frozen weights: the graph must still reach the map
+    with torch.enable_grad():
+        fmap, emb = model.spatial_forward(faces)
+        score = model.score_tensor(emb[:1], emb[1:].detach())
+        (grad,) = torch.autograd.grad(score.sum(), fmap)
+    g = grad[0].flatten(1)
+    spread = (g - g.mean(dim=1, keepdim=True)).abs().max()
+    constant = bool(spread <= CONSTANT_GRADIENT_TOLERANCE * g.abs().max().clamp_min(1e-30))
+    _SPATIALLY_CONSTANT[model] = constant
+    return constant
+
+
+def plus_plus_unavailable(model) -> str | None:
+    """Why Grad-CAM++ is not offered for `model` (it would repeat Grad-CAM), or None."""
+    if plus_plus_equals_gradcam(model):
+        return (
+            f"gradcampp is not offered for this model ({model.id}): its embedding is a global "
+            "average of the last feature map, so the gradient is the same at every position "
+            "and Grad-CAM++ gives the same map as Grad-CAM; use gradcam"
+        )
+    return None
+
+
+def similarity_cams(
+    model, faces: np.ndarray, targets: np.ndarray, plus_plus: bool, face_is_a=True
+) -> np.ndarray:
+    """n x S x S signed CAMs of score(f(face_i), target_i) w.r.t. the last spatial map.
+
+    The score is the model's score_tensor (the cosine, or xCos), with face_i on A's
+    side where face_is_a (a bool or one per face) holds, else on B's.
+    """
     size = faces.shape[1]
     device = getattr(model, "device", torch.device("cpu"))
     x = torch.from_numpy(np.ascontiguousarray(faces.transpose(0, 3, 1, 2), np.float32)).to(device)
@@ -62,7 +117,8 @@ def similarity_cams(model, faces: np.ndarray, targets: np.ndarray, plus_plus: bo
             raise MethodUnavailableError(
                 f"Grad-CAM is not available for model {model.id}: {exc}"
             ) from exc
-        score = torch.nn.functional.cosine_similarity(emb, t, dim=1)
+        first = torch.as_tensor(np.broadcast_to(face_is_a, len(faces)).copy(), device=device)
+        score = torch.where(first, model.score_tensor(emb, t), model.score_tensor(t, emb))
         (grad,) = torch.autograd.grad(score.sum(), fmap)
     fmap, grad = fmap.detach(), grad.detach()
     if plus_plus:
@@ -87,6 +143,7 @@ def explain_gradcam(
         np.stack([pair.face_a, pair.face_b]),
         np.stack([pair.emb_b, pair.emb_a]),
         settings.plus_plus,
+        np.array([True, False]),
     )
     runner.advance(2)
     name = "gradcampp" if settings.plus_plus else "gradcam"

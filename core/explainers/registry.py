@@ -3,6 +3,8 @@
     EXPLAINERS[name] -> ExplainerSpec(settings class, default settings, explain function, label)
     explain(name, comparison, settings=None, seed=0, progress=None, cancel=None) -> Explanation
     availability(name, model) -> None if usable, else the reason it is not
+    randomisation_check(name, comparison, explanation, settings, seed, levels, cancel)
+        -> the cascading sanity check (sanity.py) of that explanation
 
 Every explain function has the signature fn(pair, settings, seed, progress, cancel).
 """
@@ -20,7 +22,7 @@ from core.explainers.base import (
     pair_from_comparison,
 )
 from core.explainers.corrrise import CorrRiseSettings, explain_corrrise
-from core.explainers.gradcam import GradCamSettings, explain_gradcam
+from core.explainers.gradcam import GradCamSettings, explain_gradcam, plus_plus_unavailable
 from core.explainers.marginals import MarginalSettings, explain_marginals
 from core.explainers.sdd import SddSettings, explain_sdd
 from core.explainers.xmaps import XMapSettings, explain_xmap
@@ -34,6 +36,8 @@ class ExplainerSpec:
     label: str
     needs_spatial_map: bool = False
     random: bool = False  # whether the seed changes the result
+    # model -> why the method is not offered for it (None: offered); after needs_spatial_map
+    unavailable: Callable[[object], str | None] | None = None
 
 
 EXPLAINERS: dict[str, ExplainerSpec] = {
@@ -64,6 +68,7 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
         explain_gradcam,
         "similarity Grad-CAM++",
         needs_spatial_map=True,
+        unavailable=plus_plus_unavailable,
     ),
     "sdd": ExplainerSpec(
         SddSettings,
@@ -89,6 +94,8 @@ def availability(name: str, model) -> str | None:
             f"{name} is not available for this model ({model.id}): it has one feature "
             "map per restricted patch, not one spatial map over the whole face"
         )
+    if spec.unavailable is not None:
+        return spec.unavailable(model)
     return None
 
 
@@ -121,3 +128,23 @@ def explain_pair(
         raise MethodUnavailableError(reason)
     settings = spec.default_settings() if settings is None else settings
     return spec.function(pair, settings, seed, progress, cancel)
+
+
+def randomisation_check(
+    name: str, comparison, explanation, settings=None, seed=0, levels: int = 3, cancel=None
+) -> dict:
+    """The cascading model-randomisation sanity check (sanity.py) of `explanation`, which
+    explainer `name` made on `comparison` with `settings` and `seed`."""
+    from core.explainers.sanity import SanitySettings, sanity_check
+
+    spec = spec_for(name)
+    if spec.function is None:
+        raise UsageError(
+            f"{name} reads the model's own decomposition; the randomisation check is for "
+            "post-hoc explainers"
+        )
+    settings = spec.default_settings() if settings is None else settings
+    pair = pair_from_comparison(comparison)
+    return sanity_check(
+        pair, spec.function, settings, explanation, seed, SanitySettings(levels=levels), cancel
+    )

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import UsageError
-from core.explainers.base import BatchRunner, ExplainPair, Explanation, Stopwatch, cosines
+from core.explainers.base import (
+    BatchRunner,
+    ExplainPair,
+    Explanation,
+    Stopwatch,
+    cosines,
+    pair_scores,
+)
 from core.explainers.gradcam import similarity_cams
 
 SAME_PHOTO_COSINE = 0.999
@@ -47,10 +54,13 @@ class SddSettings:
             raise UsageError("SDD needs k >= 1 competitors")
 
 
-def competitors(gallery_embeddings: np.ndarray, face_emb, other_emb, k: int) -> np.ndarray:
-    """Indices of the k gallery faces most similar to face_emb (the pair's own photos excluded)."""
-    sim = cosines(gallery_embeddings, face_emb)
-    same = (sim >= SAME_PHOTO_COSINE) | (
+def competitors(
+    gallery_embeddings: np.ndarray, scores: np.ndarray, face_emb, other_emb, k: int
+) -> np.ndarray:
+    """Indices of the k gallery faces with the highest model score to the face (`scores`),
+    skipping the pair's own photos (embedding cosine >= SAME_PHOTO_COSINE to A or B)."""
+    sim = np.asarray(scores, dtype=np.float64)
+    same = (cosines(gallery_embeddings, face_emb) >= SAME_PHOTO_COSINE) | (
         cosines(gallery_embeddings, other_emb) >= SAME_PHOTO_COSINE
     )
     order = [i for i in np.argsort(-sim) if not same[i]]
@@ -83,16 +93,20 @@ def explain_sdd(
     sides = (("a", pair.face_a, pair.emb_a, pair.emb_b), ("b", pair.face_b, pair.emb_b, pair.emb_a))
     for side, face, own, other in sides:
         runner.check()
-        chosen = competitors(gallery.embeddings, own, other, settings.k)
-        targets = np.vstack([other[None], gallery.embeddings[chosen]])
-        cams = similarity_cams(pair.model, np.repeat(face[None], len(targets), 0), targets, False)
+        is_a = side == "a"
+        g = gallery.embeddings
+        scores = pair_scores(pair.model, own, g) if is_a else pair_scores(pair.model, g, own)
+        chosen = competitors(g, scores, own, other, settings.k)
+        targets = np.vstack([other[None], g[chosen]])
+        faces = np.repeat(face[None], len(targets), 0)
+        cams = similarity_cams(pair.model, faces, targets, False, is_a)
         runner.passes += len(targets)
         runner.advance(len(targets))
         m, f, alpha = sdd_map(cams[0], cams[1:])
         maps.append(m)
         details[side] = {
             "competitors": [gallery.names[i] for i in chosen],
-            "competitor_cosines": cosines(gallery.embeddings[chosen], own).tolist(),
+            "competitor_scores": scores[chosen].tolist(),
             "F": f,
             "alpha": alpha,
         }

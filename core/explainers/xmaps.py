@@ -2,7 +2,8 @@
 
 For each patch size p in {7, 14, 28} (112-px units, scaled to the model's
 input) a patch slides over each face with stride s = 5 (Alg. 1, Eq. 4). Every
-occluded face is embedded (Eq. 5) and its cosine distance d to the other face
+occluded face is embedded (Eq. 5) and its distance d = 1 - score to the other face
+(the model's own score: the cosine, or xCos for xCos models)
 is chosen by Method I, II or III (Eq. 6-8). The per-size map is
 S = sum_i (d_i - d_orig) M_i / N (Eq. 9): occluding a region that makes the
 faces similar raises the distance, so positive means similar. The sizes are
@@ -34,7 +35,8 @@ from core.explainers.base import (
     Explanation,
     Stopwatch,
     normalise_signed,
-    unit_rows,
+    pair_scores,
+    score_matrix,
 )
 
 OCCLUSIONS = ("black", "gray", "noise")
@@ -89,15 +91,17 @@ def paint_patches(values, positions, patch: int, size: int) -> np.ndarray:
     return out / len(positions)
 
 
-def select_distances(method: int, f_a, f_b, emb_a, emb_b):
-    """(D_1, D_2): cosine distances chosen by Method I, II or III (Eq. 6, 7, 8)."""
-    u_a, u_b = unit_rows(f_a), unit_rows(f_b)
+def select_distances(method: int, model, f_a, f_b, emb_a, emb_b):
+    """(D_1, D_2): distances 1 - score chosen by Method I, II or III (Eq. 6, 7, 8).
+
+    The score is the model's own (score_tensor): the cosine, or xCos for xCos models.
+    """
     if method == 1:
-        d = 1.0 - u_a @ u_b.T  # N x N, all occluded A against all occluded B
+        d = 1.0 - score_matrix(model, f_a, f_b)  # N x N, all occluded A against all occluded B
         return d.mean(axis=1), d.mean(axis=0)
     if method == 2:
-        return 1.0 - u_a @ unit_rows(emb_b)[0], 1.0 - u_b @ unit_rows(emb_a)[0]
-    d = 1.0 - np.sum(u_a * u_b, axis=1)  # co-located occlusions
+        return 1.0 - pair_scores(model, f_a, emb_b), 1.0 - pair_scores(model, emb_a, f_b)
+    d = 1.0 - pair_scores(model, f_a, f_b)  # co-located occlusions
     return d, d
 
 
@@ -118,14 +122,14 @@ def explain_xmap(pair: ExplainPair, settings: XMapSettings, seed, progress=None,
     plan_positions = [occlusion_positions(size, px, stride) for _, px in plan]
     total = 2 * sum(len(pos) for pos in plan_positions)
     runner = BatchRunner(pair.model, progress, cancel, total)
-    d_orig = 1.0 - float(unit_rows(pair.emb_a)[0] @ unit_rows(pair.emb_b)[0])
+    d_orig = 1.0 - pair.score
     merged_a = np.zeros((size, size))
     merged_b = np.zeros((size, size))
     extras = {}
     for (p, px), positions in zip(plan, plan_positions, strict=True):
         f_a = runner.embed_generated(len(positions), _occluded(pair.face_a, fill_a, positions, px))
         f_b = runner.embed_generated(len(positions), _occluded(pair.face_b, fill_b, positions, px))
-        d_a, d_b = select_distances(settings.method, f_a, f_b, pair.emb_a, pair.emb_b)
+        d_a, d_b = select_distances(settings.method, pair.model, f_a, f_b, pair.emb_a, pair.emb_b)
         s_a = paint_patches(d_a - d_orig, positions, px, size)
         s_b = paint_patches(d_b - d_orig, positions, px, size)
         extras[f"a_patch{p}"], extras[f"b_patch{p}"] = (

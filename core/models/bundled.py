@@ -20,6 +20,7 @@ from core.models.face_model import (
     CellFeatures,
     CellLayout,
     ModelKind,
+    cosine_score_tensor,
     grid_layout,
 )
 from core.models.faceres_net import load_faceres
@@ -85,6 +86,8 @@ class FaceresGridModel:
         self.net, self.weights_path, self.entry = _faceres_backbone(device)
         self.layout = grid_layout(7, self.input_size)
 
+    score_tensor = staticmethod(cosine_score_tensor)
+
     def describe(self) -> dict:
         return _provenance(self.id, self.kind, "faceres", self.label, self.weights_path, self.entry)
 
@@ -118,6 +121,8 @@ class MobileFaceGridModel:
             self.cell_weights = self.net.head_cell_weights().double().cpu().numpy()  # 16x256x128
             self.bias = self.net.head_bias().double().cpu().numpy()  # 256
         self.layout = grid_layout(4, self.input_size)
+
+    score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
         return _provenance(
@@ -158,6 +163,8 @@ class FrozenRRFModel:
         self.device = device
         self.net, self.weights_path, self.entry = _faceres_backbone(device)
         self.layout: CellLayout = rrf_layout(layout_name, self.input_size, RRF_FROZEN_LABEL)
+
+    score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
         info = _provenance(self.id, self.kind, "faceres", self.label, self.weights_path, self.entry)

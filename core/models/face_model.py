@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 import torch
+import torch.nn.functional as nnf
 
 GRID_LABEL = "grid cell (receptive fields overlap)"
 RRF_FROZEN_LABEL = "restricted receptive field, frozen backbone (not a trained RRFNet)"
@@ -113,6 +114,16 @@ class FaceModel(Protocol):
         """
         ...
 
+    def score_tensor(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The comparison score (B,) of embeddings a and b (B x D, or 1 x D broadcast).
+
+        Differentiable. The single definition of the score that the engine reports,
+        every explainer explains and the fidelity tests measure: the cosine for the
+        models whose score is the cosine of two embeddings (`cosine_score_tensor`),
+        xCos for xCos models.
+        """
+        ...
+
     def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(last spatial feature map B x C x h x w, embedding B x D), differentiable.
 
@@ -120,6 +131,11 @@ class FaceModel(Protocol):
         whole face (restricted-receptive-field models) raise NotImplementedError.
         """
         ...
+
+
+def cosine_score_tensor(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """score_tensor of every model whose score is the cosine of two embeddings."""
+    return nnf.cosine_similarity(a, b, dim=-1, eps=1e-12)
 
 
 def grid_layout(cells_per_side: int, input_size: int) -> CellLayout:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from core.models.checkpoint_provenance import describe_checkpoint
-from core.models.face_model import CellFeatures, CellLayout, ModelKind
+from core.models.face_model import CellFeatures, CellLayout, ModelKind, cosine_score_tensor
 from core.models.iresnet import BackboneConfig, IResNet
 from core.models.rrf_layouts import PATCH_SIZES, POSITIONS, REFERENCE_SIZE, rrf_layout
 
@@ -97,6 +97,8 @@ class TrainedRRFModel:
         method = meta.get("training", {}).get("method")
         cell_label = TRAINED_LABEL if method == "identity" else DISTILLED_LABEL
         self.layout: CellLayout = rrf_layout(net.layout_name, self.input_size, cell_label)
+
+    score_tensor = staticmethod(cosine_score_tensor)
 
     def describe(self) -> dict:
         return describe_checkpoint(self.id, self.meta)

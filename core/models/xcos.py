@@ -21,7 +21,9 @@ fusing convs are 3x3 (padding 1) 32 -> 16 -> 1 with a PReLU between them; the
 last conv starts at zero, so L starts equal to U.
 
 xCos is not the cosine of two embeddings, so the engine scores an xCos model
-with `score_pair`: the 49 diagonal terms w_ij s_ij, which sum to xCos.
+with `score_pair`: the 49 diagonal terms w_ij s_ij, which sum to xCos. The
+explainers and fidelity tests score perturbed faces with `score_tensor`, the
+same xCos on the flattened grid embeddings, so they explain the reported score.
 """
 
 from __future__ import annotations
@@ -189,6 +191,20 @@ class XCosFaceModel:
         grid = self.net.grid(x)
         return grid, torch.flatten(grid, 1)
 
+    def score_tensor(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """xCos (B,) of flattened grid embeddings a, b (B x 1568, or 1 x 1568 broadcast).
+
+        Differentiable; the score the engine reports (via score_pair) and every
+        explainer and fidelity test explains (Eq. 2).
+        """
+        side = self.net.grid_side
+        grid_a = a.reshape(a.shape[0], GRID_CHANNELS, side, side)
+        grid_b = b.reshape(b.shape[0], GRID_CHANNELS, side, side)
+        count = max(grid_a.shape[0], grid_b.shape[0])
+        grid_a = grid_a.expand(count, -1, -1, -1)
+        grid_b = grid_b.expand(count, -1, -1, -1)
+        return self.net.xcos(grid_a, grid_b, self.attention)[0]
+
     def score_pair(self, a: CellFeatures, b: CellFeatures) -> Decomposition:
         """xCos of two faces as its 49 diagonal terms w_ij s_ij (off-diagonal terms zero)."""
         side = self.net.grid_side
@@ -197,7 +213,8 @@ class XCosFaceModel:
         ta = torch.from_numpy(grid_a).float().unsqueeze(0).to(self.device)
         tb = torch.from_numpy(grid_b).float().unsqueeze(0).to(self.device)
         with torch.inference_mode():
-            score, _, w = self.net.xcos(ta, tb, self.attention)
+            score = self.score_tensor(ta.flatten(1), tb.flatten(1))
+            w = self.net.weights(ta, tb, self.attention)
         norms = np.linalg.norm(grid_a, axis=0) * np.linalg.norm(grid_b, axis=0)
         s = (grid_a * grid_b).sum(axis=0) / np.maximum(norms, 1e-12)
         terms = (w[0].double().cpu().numpy() * s).ravel()

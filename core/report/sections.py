@@ -387,7 +387,7 @@ def figure_sections(ctx: ReportContext) -> list:
         para(
             f"Figure 4. All {layout.count}×{layout.count} pair terms (cell i of A with cell j "
             f"of B), colour scale ±{grid_limit:.4f}. {_numbering(layout)} "
-            f"{_sum_text(dec)}",
+            f"{_sum_text(dec)} {_forward_text(ctx.stored)}",
             "caption",
         ),
     ]
@@ -411,8 +411,20 @@ def _sum_text(dec) -> str:
     parts = f"pair terms {_fmt(pairs, 6)}" + (f" + bias terms {_fmt(bias, 6)}" if has_bias else "")
     return (
         f"Sum of {parts} = {_fmt(dec.total, 6)}; the score is {_fmt(dec.cosine, 6)} (residual "
-        f"{dec.residual:.1e}: the decomposition is exact up to rounding)."
+        f"{dec.residual:.1e}, a rounding check: both come from the same cell vectors)."
         + ("" if has_bias else " This model has no bias terms.")
+    )
+
+
+def _forward_text(stored: dict) -> str:
+    """The independent check: the terms against the model's own forward pass."""
+    forward = stored["decomposition"].get("forward_residual")
+    if forward is None:
+        return "The check against the model's own forward pass was not computed for this case."
+    return (
+        "Independent check: the model's ordinary forward pass, a separate code path, gives "
+        f"{_fmt(stored['decomposition']['forward_score'], 6)}; it differs from the sum of the "
+        f"terms by {forward:.1e} (forward residual)."
     )
 
 
@@ -505,10 +517,12 @@ def explainer_section(ctx: ReportContext) -> list:
             "Each map is drawn on the aligned face it explains, scaled by its own largest "
             "|value|: green where the region makes the faces more similar, red where it makes "
             "them less similar (the X-Maps colours), transparent where it has no effect. "
-            "Fidelity (deletion/insertion, after CorrRISE Alg. 2): the faces' pixels are "
-            "removed (or restored) in the order the map ranks them and the score is tracked; "
-            "a faithful map gives a lower deletion AUC and a higher insertion AUC than random "
-            "maps.",
+            "Per-pair score AUC (deletion/insertion, after CorrRISE Alg. 2, which measures "
+            "dataset accuracy instead: `explain-bench`): the faces' pixels are removed (or "
+            "restored) in the order the map ranks them and the score is tracked; a faithful "
+            "map gives a lower deletion AUC and a higher insertion AUC than random maps. "
+            "X-Maps Method III is tested with both faces occluded at the same place, as it "
+            "was made. A map that does no better than random is marked WORSE THAN RANDOM.",
             "small",
         )
     )
@@ -535,22 +549,40 @@ def _explainer_block(item: dict, explanation, ctx: ReportContext) -> list:
         block.append(para("maps not available in this run (re-run the case to draw them)", "small"))
     fid = item.get("fidelity") or {}
     fidelity_text = (
-        f"deletion AUC {fid['deletion_auc']:.4f} (random maps {fid['random_deletion_auc']:.4f}); "
-        f"insertion AUC {fid['insertion_auc']:.4f} (random maps "
+        f"per-pair score AUC, deletion {fid['deletion_auc']:.4f} (random maps "
+        f"{fid['random_deletion_auc']:.4f}); insertion {fid['insertion_auc']:.4f} (random maps "
         f"{fid['random_insertion_auc']:.4f})"
         if "deletion_auc" in fid
         else NOT_COMPUTED
     )
+    worse = [k for k, v in (fid.get("worse_than_random") or {}).items() if v]
+    if worse:
+        fidelity_text += f" — WORSE THAN RANDOM on {' and '.join(worse)}"
     details = item.get("explanation") or {}
     block.append(
         para(
-            f"Fidelity: {fidelity_text}. Map units: {details.get('units', '')}. "
+            f"Fidelity: {fidelity_text}. {_sanity_text(item.get('sanity'))}"
+            f"Map units: {details.get('units', '')}. "
             f"Parameters: {_params_text(details.get('parameters') or {})}. "
             f"{details.get('forward_passes', '?')} forward passes.",
             "caption",
         )
     )
     return [KeepTogether(block)]
+
+
+def _sanity_text(sanity: dict | None) -> str:
+    """The cascading randomisation check, when it was run (report --sanity)."""
+    if not sanity:
+        return ""
+    levels = "; ".join(
+        f"top {lv['randomised_layers']}/{lv['of_layers']} layer groups {lv['spearman_mean']:+.2f}"
+        for lv in sanity["levels"]
+    )
+    return (
+        "Randomisation check (Spearman rho of this map against the map of the model with its "
+        f"top layers re-drawn; a faithful map falls towards 0): {levels}. "
+    )
 
 
 def _params_text(parameters: dict) -> str:
@@ -714,6 +746,10 @@ def appendix_section(ctx: ReportContext) -> list:
                 ("score (JSON)", para(repr(stored["score"]["cosine"]), "mono")),
                 ("sum of terms", para(repr(stored["decomposition"]["sum_of_terms"]), "mono")),
                 ("residual", para(repr(stored["decomposition"]["residual"]), "mono")),
+                (
+                    "forward residual",
+                    para(repr(stored["decomposition"].get("forward_residual")), "mono"),
+                ),
             ]
             + _rerun_rows(ctx)
         ),

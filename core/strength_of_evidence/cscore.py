@@ -2,8 +2,11 @@
 face verification", §3.1, Eq. 1-3).
 
 With cosine distance d = 1 - cosine (Eq. 1), the genuine and impostor distances
-are binned into one 400-bin histogram over their joint range; the bin-wise ratio
-genuine / (genuine + impostor) is fitted with the logistic sigmoid of Eq. 2,
+are binned into one 400-bin histogram over their joint range; each class's counts
+are divided by that class's total (per-class densities, as the authors' XFV code
+does), so the bin-wise ratio p_gen / (p_gen + p_imp) does not depend on how many
+genuine and impostor pairs the calibration set holds. It is fitted with the
+logistic sigmoid of Eq. 2,
 
     c(d) = L / (1 + exp(-k (d - d0))) + b,
 
@@ -45,7 +48,8 @@ def sigmoid(d, L: float, k: float, d0: float, b: float):  # noqa: N803 - the pap
 
 
 def ratio_histogram(distances: np.ndarray, same: np.ndarray, bins: int = BINS):
-    """Bin centres and genuine/(genuine+impostor) of each non-empty bin (Fig. 2 of the paper)."""
+    """Bin centres and p_gen / (p_gen + p_imp) of each non-empty bin (Fig. 2 of the paper),
+    with p the class's own density (counts / class total): independent of class balance."""
     distances = np.asarray(distances, dtype=np.float64)
     same = np.asarray(same, dtype=bool)
     lo, hi = float(distances.min()), float(distances.max())
@@ -54,10 +58,12 @@ def ratio_histogram(distances: np.ndarray, same: np.ndarray, bins: int = BINS):
     edges = np.linspace(lo, hi, bins + 1)
     genuine, _ = np.histogram(distances[same], bins=edges)
     impostor, _ = np.histogram(distances[~same], bins=edges)
-    total = genuine + impostor
+    p_gen = genuine / max(int(genuine.sum()), 1)
+    p_imp = impostor / max(int(impostor.sum()), 1)
+    total = p_gen + p_imp
     filled = total > 0
     centres = (edges[:-1] + edges[1:]) / 2
-    return centres[filled], genuine[filled] / total[filled]
+    return centres[filled], p_gen[filled] / total[filled]
 
 
 def fit_sigmoid(distances: np.ndarray, same: np.ndarray, bins: int = BINS) -> dict:

@@ -94,15 +94,19 @@ def gallery_text(gallery) -> str:
 
 
 def describe(label: str, explanation: dict, figures: dict) -> str:
-    """The map's provenance and fidelity, as the panel shows them."""
+    """The map's provenance and per-pair fidelity, flagged when no better than random."""
+    worse = [k for k, v in figures.get("worse_than_random", {}).items() if v]
+    flag = f" <b>WORSE THAN RANDOM</b> on {' and '.join(worse)}." if worse else ""
+    joint = " both faces at the same pixels (X-Maps III)," if figures.get("mode") == "joint" else ""
     return (
         f"<b>{label}</b>: {explanation['units']}.<br>"
         f"seed {explanation['seed']}, {explanation['forward_passes']} forward passes, "
         f"{explanation['seconds']:.1f} s.<br>"
-        f"<b>Fidelity</b> (this pair, {FIDELITY.steps} steps): deletion AUC "
+        f"<b>Per-pair score AUC</b> (this pair,{joint} {FIDELITY.steps} steps; the paper's "
+        f"dataset protocol is `explain-bench`): deletion AUC "
         f"{figures['deletion_auc']:.3f} (random maps {figures['random_deletion_auc']:.3f}; "
         f"lower is better), insertion AUC {figures['insertion_auc']:.3f} "
-        f"(random {figures['random_insertion_auc']:.3f}; higher is better)."
+        f"(random {figures['random_insertion_auc']:.3f}; higher is better).{flag}"
     )
 
 
