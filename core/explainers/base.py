@@ -63,11 +63,20 @@ class ExplainPair:
         return self.size / 112.0
 
 
-def pair_from_comparison(comparison, model: FaceModel | None = None) -> ExplainPair:
-    """The engine's pair: aligned faces and the cached embeddings of a Comparison."""
+def pair_from_comparison(
+    comparison, model: FaceModel | None = None, runtime: str = "torch"
+) -> ExplainPair:
+    """The engine's pair: aligned faces and the cached embeddings of a Comparison.
+
+    `runtime` chooses what runs the batched perturbation passes (torch, the
+    reference, or onnx: core.models.onnx_runtime); the embeddings of the
+    unperturbed faces are always the engine's torch ones.
+    """
+    from core.models.onnx_runtime import with_runtime
     from core.models.registry import load_model
 
     model = model or load_model(comparison.model["id"], torch.device(comparison.device))
+    model = with_runtime(model, runtime, torch.get_num_threads())
     return ExplainPair(
         face_a=comparison.a.aligned.image,
         face_b=comparison.b.aligned.image,
@@ -99,6 +108,7 @@ class Explanation:
     units: str  # what a map value means
     extras: dict[str, np.ndarray] = field(default_factory=dict)  # per-size maps, S+/S-, ...
     notes: list[str] = field(default_factory=list)
+    runtime: dict = field(default_factory=lambda: {"runtime": "torch"})  # what ran the passes
 
     def to_json(self) -> dict:
         return {
@@ -117,6 +127,7 @@ class Explanation:
             "map_b_range": [float(self.map_b.min()), float(self.map_b.max())],
             "extra_maps": sorted(self.extras),
             "notes": list(self.notes),
+            "runtime": self.runtime,
         }
 
 
@@ -144,6 +155,7 @@ class BatchRunner:
         self.passes = 0
         self.batch = default_batch(model)
         self.device = getattr(model, "device", torch.device("cpu"))
+        self.fast = getattr(model, "embed_array", None)
 
     def check(self) -> None:
         if self.cancelled():
@@ -168,12 +180,21 @@ class BatchRunner:
         for start in range(0, count, self.batch):
             self.check()
             chunk = make(start, min(count, start + self.batch))
-            x = torch.from_numpy(np.ascontiguousarray(chunk.transpose(0, 3, 1, 2), np.float32))
-            with torch.inference_mode():
-                out.append(self.model.embed_tensor(x.to(self.device)).double().cpu().numpy())
+            out.append(self.embed_chunk(chunk))
             self.passes += len(chunk)
             self.advance(len(chunk))
         return np.concatenate(out)
+
+    def embed_chunk(self, chunk: np.ndarray) -> np.ndarray:
+        """B x S x S x 3 float -> B x D float64: the model's fast path (`embed_array`, e.g.
+        ONNX Runtime) when it has one, else embed_tensor under inference_mode."""
+        x = np.ascontiguousarray(chunk.transpose(0, 3, 1, 2), np.float32)
+        if self.fast is not None:
+            return self.fast(x)
+        with torch.inference_mode():
+            return (
+                self.model.embed_tensor(torch.from_numpy(x).to(self.device)).double().cpu().numpy()
+            )
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +19,9 @@ import numpy as np
 from core.atomic_write import write_bytes_atomically
 from core.errors import PatchwiseError, UsageError
 from core.explainers.base import BatchRunner, Cancelled, cancel_check
+from core.user_cache import user_cache_dir
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-
-
-def user_cache_dir() -> Path:
-    if os.environ.get("PATCHWISE_CACHE_DIR"):
-        return Path(os.environ["PATCHWISE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "patchwise"
 
 
 @dataclass(frozen=True)

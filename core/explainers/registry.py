@@ -24,6 +24,7 @@ from core.explainers.gradcam import GradCamSettings, explain_gradcam
 from core.explainers.marginals import MarginalSettings, explain_marginals
 from core.explainers.sdd import SddSettings, explain_sdd
 from core.explainers.xmaps import XMapSettings, explain_xmap
+from core.models.onnx_runtime import describe_runtime
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,24 @@ def spec_for(name: str) -> ExplainerSpec:
 
 
 def explain(
-    name: str, comparison, settings=None, seed: int | None = 0, progress=None, cancel=None
+    name: str,
+    comparison,
+    settings=None,
+    seed: int | None = 0,
+    progress=None,
+    cancel=None,
+    runtime: str = "torch",
 ) -> Explanation:
-    """Run explainer `name` on a Comparison (its aligned faces and cached embeddings)."""
+    """Run explainer `name` on a Comparison (its aligned faces and cached embeddings);
+    `runtime` (torch or onnx) runs the black-box passes, gradients always use torch."""
     spec = spec_for(name)
     settings = spec.default_settings() if settings is None else settings
     if spec.function is None:
         return explain_marginals(comparison.decomposition, comparison.model["id"], seed)
-    return explain_pair(name, pair_from_comparison(comparison), settings, seed, progress, cancel)
+    if spec.needs_spatial_map:
+        runtime = "torch"
+    pair = pair_from_comparison(comparison, runtime=runtime)
+    return explain_pair(name, pair, settings, seed, progress, cancel)
 
 
 def explain_pair(
@@ -120,4 +131,8 @@ def explain_pair(
     if reason:
         raise MethodUnavailableError(reason)
     settings = spec.default_settings() if settings is None else settings
-    return spec.function(pair, settings, seed, progress, cancel)
+    explanation = spec.function(pair, settings, seed, progress, cancel)
+    gradients_only = spec.needs_spatial_map  # gradients always run on the torch reference
+    ran = getattr(pair.model, "reference", pair.model) if gradients_only else pair.model
+    explanation.runtime = describe_runtime(ran)
+    return explanation
