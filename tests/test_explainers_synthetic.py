@@ -14,12 +14,13 @@ import pytest
 import torch
 
 from core.errors import UsageError
+from core.explainers import base
 from core.explainers.base import Cancelled, ExplainPair, pair_with_model
 from core.explainers.corrrise import CorrRiseSettings, PixelCorrelation, random_masks
 from core.explainers.gradcam import GradCamSettings
 from core.explainers.registry import EXPLAINERS, explain_pair
 from core.explainers.sanity import layer_groups, randomised_copy
-from core.explainers.xmaps import XMapSettings, occlusion_positions
+from core.explainers.xmaps import XMapSettings, clear_occlusion_cache, occlusion_positions
 from core.models.face_model import grid_layout
 
 SIZE = 112
@@ -176,6 +177,7 @@ def test_cancel_flag_stops_the_work(pair):
 
 
 def test_cancel_callable_and_progress_reaches_total(pair):
+    clear_occlusion_cache()
     calls = []
     explain_pair(
         "xmap",
@@ -186,8 +188,33 @@ def test_cancel_callable_and_progress_reaches_total(pair):
         lambda: False,
     )
     assert calls[-1][0] == calls[-1][1] == 2 * 49
+    clear_occlusion_cache()
     with pytest.raises(Cancelled):
         explain_pair("xmap", pair, FAST["xmap"], 0, None, lambda: True)
+
+
+def test_one_occlusion_run_serves_methods_one_two_and_three(pair, monkeypatch):
+    """Methods I-III differ only in how distances are chosen, so they share the occlusions;
+    the reused result equals a fresh run, and a partial map arrives while passes accumulate."""
+    settings = XMapSettings(patch_sizes=(14, 28), stride=7)
+    monkeypatch.setattr(base, "PARTIAL_EVERY_S", 0.0)  # a provisional map after every batch
+    clear_occlusion_cache()
+    partials = []
+    first = explain_pair(
+        "xmap", pair, settings, 0, partial=lambda a, b, d, t: partials.append((a, d, t))
+    )
+    assert first.forward_passes == 2 * (15 * 15 + 13 * 13)
+    for method in (1, 3, 2):
+        reused = explain_pair("xmap", pair, XMapSettings(method, (14, 28), 7), 0)
+        assert reused.forward_passes == 0 and reused.notes
+        clear_occlusion_cache()
+        fresh = explain_pair("xmap", pair, XMapSettings(method, (14, 28), 7), 0)
+        assert np.array_equal(reused.map_a, fresh.map_a)
+        assert np.array_equal(reused.map_b, fresh.map_b)
+    assert first.parameters["method"] == 2 and np.array_equal(first.map_a, fresh.map_a)
+    assert len(partials) >= 3
+    for provisional, done, total in partials:
+        assert provisional.shape == (SIZE, SIZE) and 0 < done < total
 
 
 def test_bad_settings_are_usage_errors(pair):

@@ -20,6 +20,9 @@ from core.errors import PatchwiseError, UsageError
 from core.models.face_model import FaceModel
 
 Progress = Callable[[int, int], None]
+# partial(map_a, map_b, done, total): a provisional map pair while passes accumulate.
+Partial = Callable[[np.ndarray, np.ndarray, int, int], None]
+PARTIAL_EVERY_S = 1.0  # how often a progressive explainer reports a provisional map
 
 
 class Cancelled(PatchwiseError):
@@ -211,6 +214,28 @@ def normalise_signed(m: np.ndarray) -> np.ndarray:
     """Scale to [-1, 1] by the largest |value|, keeping zero at zero (the sign is the meaning)."""
     peak = float(np.abs(m).max())
     return (m / peak if peak > 0 else m).astype(np.float32)
+
+
+class PartialReporter:
+    """Calls `partial` with a provisional map about every PARTIAL_EVERY_S seconds.
+
+    `offer(done, total, make)` calls make() -> (map_a, map_b) only when a report is
+    due, so building a provisional map costs nothing between reports.
+    """
+
+    def __init__(self, partial: Partial | None, every: float | None = None):
+        self.partial = partial
+        self.every = PARTIAL_EVERY_S if every is None else every
+        self.last = time.perf_counter()
+
+    def offer(self, done: int, total: int, make: Callable[[], tuple]) -> None:
+        if self.partial is None or done >= total:
+            return
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            map_a, map_b = make()
+            self.partial(map_a, map_b, done, total)
+            self.last = time.perf_counter()
 
 
 class Stopwatch:

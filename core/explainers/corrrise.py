@@ -23,7 +23,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core.errors import UsageError
-from core.explainers.base import BatchRunner, ExplainPair, Explanation, Stopwatch, cosines
+from core.explainers.base import (
+    BatchRunner,
+    ExplainPair,
+    Explanation,
+    PartialReporter,
+    Stopwatch,
+    cosines,
+)
 
 
 @dataclass(frozen=True)
@@ -81,9 +88,13 @@ class PixelCorrelation:
 
 
 def explain_corrrise(
-    pair: ExplainPair, settings: CorrRiseSettings, seed, progress=None, cancel=None
+    pair: ExplainPair, settings: CorrRiseSettings, seed, progress=None, cancel=None, partial=None
 ) -> Explanation:
-    """CorrRISE maps S_A, S_B (signed Pearson r) with S+ / S- as extras; see module docstring."""
+    """CorrRISE maps S_A, S_B (signed Pearson r) with S+ / S- as extras; see module docstring.
+
+    `partial(map_a, map_b, done, total)` receives the correlation of the masks so far
+    (from the running sums) about every second.
+    """
     settings.validate()
     watch = Stopwatch()
     size = pair.size
@@ -91,6 +102,7 @@ def explain_corrrise(
     rng = np.random.default_rng(seed)
     runner = BatchRunner(pair.model, progress, cancel, 2 * settings.masks)
     corr_a, corr_b = PixelCorrelation(size), PixelCorrelation(size)
+    reporter = PartialReporter(partial)
     face_a = pair.face_a.astype(np.float32)
     face_b = pair.face_b.astype(np.float32)
     for start in range(0, settings.masks, runner.batch):
@@ -100,6 +112,7 @@ def explain_corrrise(
         f_b = runner.embed(face_b[None] * masks[..., None])
         corr_a.add(cosines(f_a, pair.emb_b), masks)
         corr_b.add(cosines(f_b, pair.emb_a), masks)
+        reporter.offer(runner.done, runner.total, lambda: (corr_a.result(), corr_b.result()))
     s_a, s_b = corr_a.result(), corr_b.result()
     extras = {
         "a_s_plus": np.maximum(s_a, 0).astype(np.float32),

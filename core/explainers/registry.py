@@ -35,6 +35,7 @@ class ExplainerSpec:
     label: str
     needs_spatial_map: bool = False
     random: bool = False  # whether the seed changes the result
+    progressive: bool = False  # takes partial=callback for provisional maps
 
 
 EXPLAINERS: dict[str, ExplainerSpec] = {
@@ -44,6 +45,7 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
         explain_xmap,
         "X-Maps (systematic occlusion, Knoche et al.)",
         random=True,
+        progressive=True,
     ),
     "corrrise": ExplainerSpec(
         CorrRiseSettings,
@@ -51,6 +53,7 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
         explain_corrrise,
         "CorrRISE (random masks + Pearson correlation, Lu et al.)",
         random=True,
+        progressive=True,
     ),
     "gradcam": ExplainerSpec(
         GradCamSettings,
@@ -107,9 +110,11 @@ def explain(
     progress=None,
     cancel=None,
     runtime: str = "torch",
+    partial=None,
 ) -> Explanation:
     """Run explainer `name` on a Comparison (its aligned faces and cached embeddings);
-    `runtime` (torch or onnx) runs the black-box passes, gradients always use torch."""
+    `runtime` (torch or onnx) runs the black-box passes, gradients always use torch;
+    `partial(map_a, map_b, done, total)` gets provisional maps from progressive methods."""
     spec = spec_for(name)
     settings = spec.default_settings() if settings is None else settings
     if spec.function is None:
@@ -117,11 +122,17 @@ def explain(
     if spec.needs_spatial_map:
         runtime = "torch"
     pair = pair_from_comparison(comparison, runtime=runtime)
-    return explain_pair(name, pair, settings, seed, progress, cancel)
+    return explain_pair(name, pair, settings, seed, progress, cancel, partial)
 
 
 def explain_pair(
-    name: str, pair: ExplainPair, settings=None, seed: int | None = 0, progress=None, cancel=None
+    name: str,
+    pair: ExplainPair,
+    settings=None,
+    seed: int | None = 0,
+    progress=None,
+    cancel=None,
+    partial=None,
 ) -> Explanation:
     """Run explainer `name` on an ExplainPair (faces, embeddings, model)."""
     spec = spec_for(name)
@@ -131,7 +142,8 @@ def explain_pair(
     if reason:
         raise MethodUnavailableError(reason)
     settings = spec.default_settings() if settings is None else settings
-    explanation = spec.function(pair, settings, seed, progress, cancel)
+    extra = {"partial": partial} if spec.progressive and partial is not None else {}
+    explanation = spec.function(pair, settings, seed, progress, cancel, **extra)
     gradients_only = spec.needs_spatial_map  # gradients always run on the torch reference
     ran = getattr(pair.model, "reference", pair.model) if gradients_only else pair.model
     explanation.runtime = describe_runtime(ran)
