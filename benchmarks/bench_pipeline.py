@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.detection.select import make_detector  # noqa: E402
 from core.device import configure_threads, select_device  # noqa: E402
 from core.engine import Engine  # noqa: E402
+from core.models.onnx_runtime import with_runtime  # noqa: E402
 from core.models.registry import load_model, model_ids  # noqa: E402
 from core.photo import load_evidence  # noqa: E402
 
@@ -103,8 +104,16 @@ def main() -> None:
         passes = args.batch * (model.layout.count if model.layout.kind == "restricted" else 1)
         print(
             f"{model_id:<15} {args.batch / elapsed:8.1f} faces/s   "
-            f"({passes / elapsed:8.1f} backbone images/s)"
+            f"({passes / elapsed:8.1f} backbone images/s), torch cell_features"
         )
+        fast = with_runtime(model, "onnx", threads)
+        if fast is not model:
+            x = np.ascontiguousarray(faces.transpose(0, 3, 1, 2), np.float32)
+            fast.embed_array(x[:2])
+            t0 = time.perf_counter()
+            fast.embed_array(x)
+            rate = args.batch / (time.perf_counter() - t0)
+            print(f"{model_id:<15} {rate:8.1f} faces/s   ONNX Runtime embeddings")
 
 
 if __name__ == "__main__":
