@@ -7,7 +7,8 @@
 For every model and runtime (torch eager = the reference, onnx = ONNX Runtime),
 measured back to back in the same process:
 - bare throughput: images/s of the runtime's batched embedding of copies of face
-  A, same batch size as the explainers;
+  A, same batch size as the explainers, the runtimes taking turns (5 rounds of
+  1 s, median) so that a changing machine load favours neither;
 - per method: wall time, time to the first provisional map, passes, passes/s
   and its ratio to the bare throughput of the same runtime (1.0 = no overhead);
 - X-Maps: Method II runs the occlusions, then I and III are timed as switches
@@ -56,16 +57,23 @@ GOALS = {  # (model, method) -> seconds on 2 cores, issue 12
 HOG = "while True: pass"
 
 
-def bare_throughput(model, face: np.ndarray, seconds: float = 3.0) -> float:
-    """Images/s of the runtime's batched embedding on batches of copies of one face."""
-    runner = BatchRunner(model, None, None)
-    batch = np.repeat(face[None].astype(np.float32), runner.batch, axis=0)
-    runner.embed_chunk(batch[:2])  # warm-up
-    done, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        runner.embed_chunk(batch)
-        done += len(batch)
-    return done / (time.perf_counter() - start)
+def bare_throughput(models: dict, face: np.ndarray, rounds: int = 5, seconds: float = 1.0):
+    """Images/s of each runtime's batched embedding on copies of one face: the runtimes take
+    turns for `rounds` rounds of `seconds` each and the median round counts, so that a
+    machine whose load changes during the run favours neither."""
+    runners = {name: BatchRunner(model, None, None) for name, model in models.items()}
+    rates = {name: [] for name in models}
+    for runner in runners.values():
+        runner.embed_chunk(np.repeat(face[None].astype(np.float32), 2, axis=0))  # warm-up
+    for _ in range(rounds):
+        for name, runner in runners.items():
+            batch = np.repeat(face[None].astype(np.float32), runner.batch, axis=0)
+            done, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                runner.embed_chunk(batch)
+                done += len(batch)
+            rates[name].append(done / (time.perf_counter() - start))
+    return {name: float(np.median(r)) for name, r in rates.items()}
 
 
 def timed_explain(method, comparison, settings, runtime):
@@ -80,9 +88,7 @@ def timed_explain(method, comparison, settings, runtime):
     return ex, time.perf_counter() - start, (first[0] if first else None)
 
 
-def rows_for(comparison, model, runtime, args) -> list[dict]:
-    pair_model = pair_from_comparison(comparison, runtime=runtime).model
-    bare = bare_throughput(pair_model, comparison.a.aligned.image)
+def rows_for(comparison, model, runtime, bare: float, args) -> list[dict]:
     rows = [{"method": "bare", "passes_per_s": bare}]
     for method in args.methods.split(","):
         if availability(method, model):
@@ -150,8 +156,13 @@ def run_all(engine, args) -> dict:
     for model_id in args.models.split(","):
         model = engine.model(model_id)
         comparison = engine.compare(args.a, args.b, model_id)
-        for runtime in args.runtimes.split(","):
-            rows = rows_for(comparison, model, runtime, args)
+        runtimes = args.runtimes.split(",")
+        bare = bare_throughput(
+            {r: pair_from_comparison(comparison, runtime=r).model for r in runtimes},
+            comparison.a.aligned.image,
+        )
+        for runtime in runtimes:
+            rows = rows_for(comparison, model, runtime, bare[runtime], args)
             print_rows(model_id, runtime, rows)
             results[f"{model_id}/{runtime}"] = rows
         for runtime in args.runtimes.split(",")[1:]:
