@@ -200,6 +200,17 @@ class BatchRunner:
             )
 
 
+def planar(face: np.ndarray) -> np.ndarray:
+    """S x S x 3 face -> 3 x S x S float32, the layout the model takes."""
+    return np.ascontiguousarray(face.transpose(2, 0, 1), np.float32)
+
+
+def as_images(planar_batch: np.ndarray) -> np.ndarray:
+    """N x 3 x S x S -> the N x S x S x 3 view BatchRunner takes; it hands the memory on to
+    the model without a copy (a transposed copy per batch cost CorrRISE ~10% of its time)."""
+    return planar_batch.transpose(0, 2, 3, 1)
+
+
 def unit_rows(x: np.ndarray) -> np.ndarray:
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

@@ -29,7 +29,9 @@ from core.explainers.base import (
     Explanation,
     PartialReporter,
     Stopwatch,
+    as_images,
     cosines,
+    planar,
 )
 
 
@@ -103,13 +105,12 @@ def explain_corrrise(
     runner = BatchRunner(pair.model, progress, cancel, 2 * settings.masks)
     corr_a, corr_b = PixelCorrelation(size), PixelCorrelation(size)
     reporter = PartialReporter(partial)
-    face_a = pair.face_a.astype(np.float32)
-    face_b = pair.face_b.astype(np.float32)
+    face_a, face_b = planar(pair.face_a), planar(pair.face_b)
     for start in range(0, settings.masks, runner.batch):
         count = min(runner.batch, settings.masks - start)
         masks = random_masks(rng, count, size, settings.patches, patch)
-        f_a = runner.embed(face_a[None] * masks[..., None])
-        f_b = runner.embed(face_b[None] * masks[..., None])
+        f_a = runner.embed(as_images(face_a[None] * masks[:, None]))
+        f_b = runner.embed(as_images(face_b[None] * masks[:, None]))
         corr_a.add(cosines(f_a, pair.emb_b), masks)
         corr_b.add(cosines(f_b, pair.emb_a), masks)
         reporter.offer(runner.done, runner.total, lambda: (corr_a.result(), corr_b.result()))

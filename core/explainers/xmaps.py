@@ -37,7 +37,9 @@ from core.explainers.base import (
     Explanation,
     PartialReporter,
     Stopwatch,
+    as_images,
     normalise_signed,
+    planar,
     unit_rows,
 )
 from core.models.onnx_runtime import runtime_name
@@ -169,12 +171,13 @@ def _embed_occlusions(pair, fills, plan, occ: OccludedEmbeddings, runner, on_bat
             (pair.face_a, fills[0], occ.f_a),
             (pair.face_b, fills[1], occ.f_b),
         ):
-            images = np.repeat(face[None].astype(np.float32), len(items), axis=0)
+            images = np.repeat(planar(face)[None], len(items), axis=0)
+            fill = planar(fill)
             for n, (k, i) in enumerate(items):
                 x, y = occ.positions[k][i]
                 px = plan[k][1]
-                images[n, y : y + px, x : x + px] = fill[y : y + px, x : x + px]
-            embeddings = runner.embed(images)
+                images[n, :, y : y + px, x : x + px] = fill[:, y : y + px, x : x + px]
+            embeddings = runner.embed(as_images(images))
             for n, (k, i) in enumerate(items):
                 store[k][i] = embeddings[n]
         for k, i in items:
