@@ -217,6 +217,21 @@ def test_one_occlusion_run_serves_methods_one_two_and_three(pair, monkeypatch):
         assert provisional.shape == (SIZE, SIZE) and 0 < done < total
 
 
+def test_corrrise_provisional_maps_converge_to_the_final_one(pair, monkeypatch):
+    monkeypatch.setattr(base, "PARTIAL_EVERY_S", 0.0)
+    partials = []
+    settings = CorrRiseSettings(masks=96)
+    final = explain_pair(
+        "corrrise", pair, settings, 3, partial=lambda a, b, d, t: partials.append((a, b, d, t))
+    )
+    plain = explain_pair("corrrise", pair, settings, 3)
+    assert np.array_equal(final.map_a, plain.map_a)  # reporting changes nothing
+    assert [d for *_, d, _ in partials] == sorted({d for *_, d, _ in partials})
+    assert len(partials) >= 2 and all(0 < d < t == 192 for *_, d, t in partials)
+    gaps = [np.abs(a - final.map_a).mean() for a, *_ in partials]
+    assert gaps[-1] < gaps[0]  # more masks, closer to the final correlation
+
+
 def test_bad_settings_are_usage_errors(pair):
     with pytest.raises(UsageError):
         explain_pair("xmap", pair, XMapSettings(method=4))
