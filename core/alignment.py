@@ -24,6 +24,10 @@ class AlignedFace:
     transform: np.ndarray  # 2x3, maps original (x, y, 1) to aligned pixels
     size: int
 
+    def __post_init__(self):
+        self.image.setflags(write=False)
+        self.transform.setflags(write=False)
+
     def to_original(self, points: np.ndarray) -> np.ndarray:
         """Map Nx2 aligned-face points back to original-photo coordinates."""
         inverse = cv2.invertAffineTransform(self.transform)

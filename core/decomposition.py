@@ -27,6 +27,10 @@ class Decomposition:
     bias_bias: float  # b . b / norm
     cosine: float
 
+    def __post_init__(self):
+        for array in (self.pair_matrix, self.bias_a, self.bias_b):
+            array.setflags(write=False)  # a frozen result: nobody edits its terms
+
     @property
     def total(self) -> float:
         return float(

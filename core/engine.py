@@ -3,10 +3,15 @@
 One direction only (docs/ARCHITECTURE.md). Each stage is timed. Detections and
 cell features are cached per (image SHA-256, detector, face, model), so the GUI,
 `evaluate` and the explainers never compute the same thing twice.
+
+The caches are plain dicts: a caller that drives one Engine from several
+threads (the GUI's workers) holds `engine.lock` around each call.
+`make_engine` builds the engine every front end uses from plain settings.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -16,6 +21,7 @@ import torch
 from core import __version__
 from core.alignment import AlignedFace, align_face
 from core.decomposition import Decomposition, cosine, decompose
+from core.descriptors import DetectorDescriptor, ModelDescriptor
 from core.detection.detected_face import DetectedFace, Detector
 from core.errors import FaceIndexError, NoFaceError
 from core.models.face_model import CellFeatures, FaceModel
@@ -25,17 +31,16 @@ from core.stage_timer import StageTimer
 
 
 def score_features(model: FaceModel, a: CellFeatures, b: CellFeatures) -> Decomposition:
-    """The decomposed score of two faces: the model's own `score_pair` when it has one
-    (xCos, whose score is not the cosine of two embeddings), else the exact cosine split."""
-    score_pair = getattr(model, "score_pair", None)
-    if score_pair is not None:
-        return score_pair(a, b)
+    """The decomposed score of two faces: the model's own `score_pair` when its kind scores
+    pairs (xCos, whose score is not the cosine of two embeddings), else the exact cosine split."""
+    if model.kind.scores_pairs:
+        return model.score_pair(a, b)
     return decompose(a, b, model.layout)
 
 
 def pair_score(model: FaceModel, a: CellFeatures, b: CellFeatures) -> float:
     """The model's comparison score of two faces (cosine of embeddings, or xCos)."""
-    if getattr(model, "score_pair", None) is not None:
+    if model.kind.scores_pairs:
         return model.score_pair(a, b).cosine
     return cosine(a.embedding, b.embedding)
 
@@ -88,8 +93,8 @@ class Comparison:
 
     a: FaceSide
     b: FaceSide
-    model: dict
-    detector: dict
+    model: ModelDescriptor
+    detector: DetectorDescriptor
     decomposition: Decomposition
     device: str
     timings_ms: dict = field(default_factory=dict)
@@ -104,11 +109,11 @@ class Comparison:
             "app_version": __version__,
             "torch_version": torch.__version__,
             "device": self.device,
-            "detector": self.detector,
-            "model": self.model,
+            "detector": self.detector.to_json(),
+            "model": self.model.to_json(),
             "a": self.a.to_json(),
             "b": self.b.to_json(),
-            "score": {"cosine": self.cosine, "kind": self.model.get("score_kind", "cosine")},
+            "score": {"cosine": self.cosine, "kind": self.model.score_kind},
             "decomposition": self.decomposition.to_json(),
             "timings_ms": self.timings_ms,
         }
@@ -130,6 +135,7 @@ class Engine:
         self._prepared: OrderedDict[str, PreparedImage] = OrderedDict()
         self._features: OrderedDict[tuple, tuple[AlignedFace, CellFeatures]] = OrderedDict()
         self._cache_size = cache_size
+        self.lock = threading.RLock()  # serialises work on the caches across threads
 
     def model(self, model_id: str) -> FaceModel:
         return load_model(model_id, self.device)
@@ -207,8 +213,8 @@ class Engine:
         return Comparison(
             a=FaceSide(prep_a, face_a, al_a, f_a),
             b=FaceSide(prep_b, face_b, al_b, f_b),
-            model=model.describe(),
-            detector=self.detector.describe(),
+            model=ModelDescriptor(model.describe()),
+            detector=DetectorDescriptor(self.detector.describe()),
             decomposition=decomposition,
             device=str(self.device),
             timings_ms=timer.ms,
@@ -219,3 +225,26 @@ class Engine:
         cache.move_to_end(key)
         while len(cache) > self._cache_size:
             cache.popitem(last=False)
+
+
+def make_engine(
+    device: str = "auto",
+    threads: int | None = None,
+    detector: str = "auto",
+    detector_pack: str | None = None,
+    max_pixels: int | None = None,
+) -> Engine:
+    """An Engine on `device` ("auto", "cpu", "cuda") with the chosen detector and pixel limit.
+
+    `threads` sets torch's CPU threads for this thread (None: all cores).
+    """
+    from core.detection.select import make_detector
+    from core.device import configure_threads, select_device
+    from core.errors import UsageError
+
+    if threads is not None and threads < 1:
+        raise UsageError("--threads must be at least 1")
+    configure_threads(threads)
+    torch_device = select_device(device)
+    found = make_detector(detector, pack_dir=detector_pack, device=torch_device)
+    return Engine(found, torch_device, max_pixels=max_pixels)

@@ -39,9 +39,10 @@ def save_screenshot(widget, path: str) -> None:
 
 
 def run_gui(args) -> int:
+    """Run the workbench; `args` carries the `gui` command's options (core/cli/gui.py)."""
     import pyqtgraph as pg
 
-    from core.cli.runtime_options import engine_from_args
+    from core.engine import make_engine
     from gui.error_log import install_excepthook
     from gui.main_window import MainWindow
 
@@ -53,11 +54,17 @@ def run_gui(args) -> int:
     app.setOrganizationName("Patchwise")
     app.setApplicationName("Patchwise")
     pg.setConfigOptions(antialias=True)
-    engine = engine_from_args(args)
 
     def engine_with_detector(kind: str):
-        args.detector = kind
-        return engine_from_args(args)
+        return make_engine(
+            device=args.device,
+            threads=args.threads,
+            detector=kind,
+            detector_pack=args.detector_pack,
+            max_pixels=args.max_pixels,
+        )
+
+    engine = engine_with_detector(args.detector)
 
     window = MainWindow(
         engine,

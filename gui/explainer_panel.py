@@ -58,6 +58,11 @@ class ExplainerPanel(QWidget):
         self.opacity.setValue(55)
         self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100.0))
         self.colormap = QComboBox()
+        # Long names must not widen the panel (the window fits 1280 px): the box elides them.
+        self.colormap.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.colormap.setMinimumContentsLength(14)
         self.colormap.addItems(list(DIVERGING))
         self.colormap.currentTextChanged.connect(self.colormapChanged)
         self.progress = QProgressBar()

@@ -61,6 +61,7 @@ class PairGridPanel(QWidget):
         self.layout_label = QLabel("No comparison yet.")
         self.layout_label.setWordWrap(True)
         self.hover_label = QLabel("Hover over a cell to read its term.")
+        self.hover_label.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.graphics.setBackground("w")
@@ -113,7 +114,9 @@ class PairGridPanel(QWidget):
         self.top_box = QWidget()
         top_layout = QVBoxLayout(self.top_box)
         top_layout.setContentsMargins(2, 2, 2, 2)
-        top_layout.addWidget(QLabel("<b>Top contributing pairs</b> (click to select)"))
+        top_title = QLabel("<b>Top contributing pairs</b> (click to select)")
+        top_title.setWordWrap(True)
+        top_layout.addWidget(top_title)
         top_layout.addWidget(self.top_list)
 
         layout = QVBoxLayout(self)
@@ -193,7 +196,7 @@ class PairGridPanel(QWidget):
         bias = float(d.bias_a.sum() + d.bias_b.sum() + d.bias_bias)
         bias_text = f"; head-bias terms {bias:+.4f} (in the marginals)" if bias else ""
         self.layout_label.setText(
-            f"<b>{self._k}×{self._k} cell pairs</b>, model <b>{comparison.model['id']}</b>. "
+            f"<b>{self._k}×{self._k} cell pairs</b>, model <b>{comparison.model.id}</b>. "
             f"A cell is a <b>{d.layout.label}</b>.<br>"
             f"Σ terms {d.total:+.6f} = cosine {d.cosine:+.6f} (residual {d.residual:.1e})"
             f"{bias_text}"

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.view_model import SIDE_TITLES
+from core.workbench.state import SIDE_TITLES
+from gui.signed_colour_bar import SignedColourBar
 
 CHOSEN = QColor(255, 210, 0)
 OTHER = QColor(0, 200, 255)
@@ -67,6 +68,9 @@ class PhotoPane(QWidget):
         self.overlay = pg.ImageItem(axisOrder="row-major")
         self.aligned_view.addItem(self.overlay)
         self.aligned_caption = QLabel("Aligned face")
+        self.aligned_caption.setWordWrap(True)
+        self.title.setWordWrap(True)
+        self.colour_bar = SignedColourBar()
         for view in (self.photo_widget, self.aligned_widget):
             view.setAcceptDrops(False)
             view.setBackground("#202020")
@@ -89,6 +93,7 @@ class PhotoPane(QWidget):
         layout.addWidget(self.info)
         layout.addWidget(self.aligned_caption)
         layout.addWidget(self.aligned_widget, 2)
+        layout.addWidget(self.colour_bar)
 
         self.photo_widget.scene().sigMouseClicked.connect(self._photo_clicked)
         self.aligned_widget.scene().sigMouseClicked.connect(self._aligned_clicked)
@@ -141,7 +146,7 @@ class PhotoPane(QWidget):
 
     def show_aligned(self, aligned) -> None:
         self._aligned = aligned
-        self.overlay.clear()
+        self.show_overlay(None)
         self.clear_patch()
         if aligned is None:
             self.aligned_image.clear()
@@ -169,12 +174,15 @@ class PhotoPane(QWidget):
         self.aligned_patch.setVisible(False)
         self.photo_patch.setVisible(False)
 
-    def show_overlay(self, rgba: np.ndarray | None) -> None:
-        """An RGBA map (aligned-face size) over the aligned face, or none."""
+    def show_overlay(self, rgba: np.ndarray | None, table_name: str = "", limit=None) -> None:
+        """An RGBA map (aligned-face size) over the aligned face with its colour bar
+        (core.signed_colormap table `table_name`, scale ±limit), or none."""
         if rgba is None:
             self.overlay.clear()
+            self.colour_bar.show_scale(self.colour_bar.table_name, None)
         else:
             self.overlay.setImage(rgba, autoLevels=False, levels=(0, 255))
+            self.colour_bar.show_scale(table_name, limit)
 
     # -- input -------------------------------------------------------------------------
 

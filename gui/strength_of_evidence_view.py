@@ -1,9 +1,8 @@
-"""Evidence strength in the GUI: the calibration in use, the gauge's text, and the details.
+"""Evidence strength in the GUI: the gauge's text and the details dialog.
 
-All numbers come from core.strength_of_evidence (evidence_for, load_calibration). The
-calibration choice is "none" (uncalibrated: only the model's documented
-default threshold), "demo" (the bundled DEMO calibration of the model, labelled
-as not for casework) or the path of a lab calibration file.
+All numbers come from core.strength_of_evidence; the calibration choice and its
+loading are core.strength_of_evidence.calibration_choice, used through
+core.workbench.Session.
 """
 
 from __future__ import annotations
@@ -12,40 +11,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout
 
-from core.strength_of_evidence.evidence_section import (
-    EvidenceResult,
-    default_calibration_path,
-    evidence_for,
-    load_calibration,
-)
+from core.strength_of_evidence.evidence_section import EvidenceResult
 
-NONE, DEMO = "none", "demo"
 PROPOSITIONS = {"hp": "Hp (same person)", "hd": "Hd (different persons)"}
-
-
-def calibration_path(choice: str, model_id: str):
-    """The calibration file for a choice, or None (uncalibrated, or no DEMO for this model)."""
-    if choice == NONE:
-        return None
-    if choice == DEMO:
-        return default_calibration_path(model_id)
-    return choice
-
-
-class CalibrationCache:
-    """Loaded calibrations by (file, model weights); loading checks the model and refits."""
-
-    def __init__(self):
-        self._loaded: dict[tuple, object] = {}
-
-    def get(self, choice: str, model_describe: dict):
-        path = calibration_path(choice, model_describe["id"])
-        if path is None:
-            return None
-        key = (str(path), model_describe["weights_sha256"])
-        if key not in self._loaded:
-            self._loaded[key] = load_calibration(path, model_describe)
-        return self._loaded[key]
+NO_CALIBRATION_TEXT = (
+    "The score distributions and the Tippett plot come from a calibration. "
+    "Choose the DEMO calibration or a lab calibration file in the toolbar "
+    "(after a comparison). Without one, the cosine is not a likelihood ratio."
+)
 
 
 def gauge_text(result: EvidenceResult) -> list[str]:
@@ -67,10 +40,6 @@ def gauge_text(result: EvidenceResult) -> list[str]:
     else:
         lines.append("No likelihood ratio: load a calibration (toolbar) for C-Score and LR.")
     return lines
-
-
-def evidence(comparison, calibration) -> EvidenceResult:
-    return evidence_for(comparison.cosine, calibration, comparison.model["id"])
 
 
 class EvidenceDetails(QDialog):

@@ -153,6 +153,7 @@ def test_open_rejects_a_file_that_is_not_a_case(tmp_path):
         open_case(tmp_path / "missing.pwcase")
 
 
+@pytest.mark.slow
 def test_rerun_of_an_unchanged_case_is_reproduced(case, originals, engine, tmp_path):
     path = tmp_path / "c.pwcase"
     save_case(case, path, originals)
@@ -176,14 +177,18 @@ def test_rerun_reports_a_stored_result_that_differs(case, originals, engine):
     assert tampered.audit_log[-1].detail.startswith("NOT reproduced")
 
 
+@pytest.mark.slow
 def test_strength_and_explainer_are_stored_verified_and_reproduced(
     comparison, originals, engine, tmp_path
 ):
-    from core.case.analyses import add_evidence, add_explanations, load_case_calibration
+    from core.case.analyses import add_evidence, add_explanations
+    from core.case.workflow import calibration_bytes
     from core.explainers.faithfulness import FidelitySettings
+    from core.strength_of_evidence.calibration_choice import load_chosen_calibration
 
     case = Case.from_comparison(comparison, case_id="T-2")
-    calibration, data = load_case_calibration("demo", comparison.model)
+    calibration = load_chosen_calibration("demo", comparison.model)
+    data = calibration_bytes(calibration)
     evidence = add_evidence(case, calibration, data)
     assert evidence["calibration_status"].startswith("DEMO")
     assert case.settings["calibration"]["demo"] is True
@@ -214,10 +219,13 @@ def test_strength_and_explainer_are_stored_verified_and_reproduced(
 
 
 def test_saving_a_calibrated_case_needs_the_calibration_bytes(comparison, originals, tmp_path):
-    from core.case.analyses import add_evidence, load_case_calibration
+    from core.case.analyses import add_evidence
+    from core.case.workflow import calibration_bytes
+    from core.strength_of_evidence.calibration_choice import load_chosen_calibration
 
     case = Case.from_comparison(comparison, case_id="T-3")
-    calibration, data = load_case_calibration("demo", comparison.model)
+    calibration = load_chosen_calibration("demo", comparison.model)
+    data = calibration_bytes(calibration)
     add_evidence(case, calibration, data)
     with pytest.raises(CaseFileError, match="calibration file"):
         save_case(case, tmp_path / "c.pwcase", originals)

@@ -35,6 +35,7 @@ def _huge_png(path):
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 def test_compare_writes_json_and_summary(capsys, tmp_path, faces_dir, real_a, no_network):
     out = tmp_path / "result.json"
     b = str(faces_dir / "identities/obama/obama_2.jpg")
@@ -136,6 +137,7 @@ def test_bad_usage_exits_2(capsys):
     assert exc.value.code == 2
 
 
+@pytest.mark.slow
 def test_evaluate_reports_metrics_and_failed_images(capsys, tmp_path, faces_dir):
     ids = faces_dir / "identities"
     rows = [

@@ -25,6 +25,7 @@ def identity_photos(faces_dir):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_id", model_ids())
 def test_decomposition_is_exact_on_a_real_pair(engine, faces_dir, model_id, no_network):
     a = faces_dir / "identities/obama/obama_1.jpg"
@@ -50,6 +51,7 @@ def test_cell_sum_equals_the_networks_own_embedding(engine, faces_dir, model_id)
     assert np.allclose(features.embedding, own, rtol=1e-4, atol=1e-4 * np.abs(own).max())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_id", ["faceres-rrf56", "faceres-rrf28"])
 def test_restricted_patches_ignore_pixels_outside_them(engine, faces_dir, model_id):
     model = engine.model(model_id)
@@ -66,6 +68,7 @@ def test_restricted_patches_ignore_pixels_outside_them(engine, faces_dir, model_
     assert not np.allclose(original.cells[0], changed.cells[0], atol=1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_id", model_ids())
 def test_genuine_pairs_outscore_impostor_pairs(engine, identity_photos, model_id):
     from sklearn.metrics import roc_auc_score
@@ -86,6 +89,7 @@ def test_genuine_pairs_outscore_impostor_pairs(engine, identity_photos, model_id
     assert auc > 0.8
 
 
+@pytest.mark.slow
 def test_multi_face_indices_select_different_faces(engine, faces_dir):
     photo = faces_dir / "multi_face/obama_and_biden.jpg"
     first = engine.compare(photo, photo, "mobileface", face_a=0, face_b=1)
@@ -95,6 +99,7 @@ def test_multi_face_indices_select_different_faces(engine, faces_dir):
     assert first.cosine < 0.9
 
 
+@pytest.mark.slow
 def test_json_result_has_the_documented_fields(engine, faces_dir):
     fresh = Engine(engine.detector, CPU)  # empty caches, so every stage runs and is timed
     result = fresh.compare(
@@ -112,6 +117,7 @@ def test_json_result_has_the_documented_fields(engine, faces_dir):
     assert {"load", "detect", "align", "embed", "decompose"} <= set(doc["timings_ms"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_id", model_ids())
 def test_embed_tensor_matches_the_cell_sum(engine, model_id):
     """The differentiable path explainers use gives the same embedding as the cells."""

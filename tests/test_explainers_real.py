@@ -39,6 +39,7 @@ FAST = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_deletion_falls_faster_than_a_random_map(comparisons, name):
     for comparison in comparisons:
@@ -58,6 +59,7 @@ def test_auc_is_the_trapezoid_area():
     assert auc(np.array([1.0, 0.0])) == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fn,settings,ceiling",
     [
@@ -103,6 +105,7 @@ def test_gradcam_is_refused_for_restricted_models(engine, faces_dir):
         explain("gradcam", comparison)
 
 
+@pytest.mark.slow
 def test_sdd_needs_a_gallery_and_uses_it(engine, comparisons, faces_dir, tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="gallery"):
         explain("sdd", comparisons[0], SddSettings())

@@ -21,7 +21,7 @@ from core.explainers.gradcam import GradCamSettings
 from core.explainers.registry import EXPLAINERS, explain_pair
 from core.explainers.sanity import layer_groups, randomised_copy
 from core.explainers.xmaps import XMapSettings, clear_occlusion_cache, occlusion_positions
-from core.models.face_model import grid_layout
+from core.models.face_model import ModelKind, grid_layout
 
 SIZE = 112
 
@@ -47,6 +47,7 @@ class LeftHalfNet(torch.nn.Module):
 
 class LeftHalfModel:
     id = "left-half-test"
+    kind = ModelKind.GRID
     input_size = SIZE
     layout = grid_layout(2, SIZE)
 
@@ -103,6 +104,7 @@ def _left_share(m: np.ndarray) -> float:
     return float(left / (left + right))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_maps_concentrate_where_the_model_looks(pair, name):
     ex = explain_pair(name, pair, FAST[name], seed=0)
@@ -116,6 +118,7 @@ def test_maps_concentrate_where_the_model_looks(pair, name):
     assert ex.forward_passes > 0 and ex.seconds > 0 and ex.model_id == "left-half-test"
 
 
+@pytest.mark.slow
 def test_xmap_and_corrrise_say_the_left_half_makes_the_faces_similar(pair):
     """Occluding / masking the left half of a near-duplicate lowers the cosine: positive map."""
     for name in ("xmap", "corrrise"):

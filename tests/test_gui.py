@@ -12,43 +12,14 @@ import time
 
 import numpy as np
 import pytest
-
-pytest.importorskip("pytestqt")
-
-from PySide6.QtCore import QPointF, QSettings, QStandardPaths, Qt, QTimer  # noqa: E402
+from conftest import GUI_MODEL as MODEL  # noqa: E402
+from conftest import GUI_WAIT_MS as WAIT_MS  # noqa: E402
+from conftest import load_pair  # noqa: E402
+from PySide6.QtCore import QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from gui.explainer_panel import MARGINALS, NONE  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
-
-MODEL = "mobileface"
-WAIT_MS = 120_000
-
-
-@pytest.fixture
-def window(qtbot, engine, tmp_path):
-    QStandardPaths.setTestModeEnabled(True)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(engine, settings, model_id=MODEL, ask_before_discard=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 880)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.runner.shutdown()
-
-
-@pytest.fixture
-def genuine(faces_dir):
-    folder = faces_dir / "identities" / "obama"
-    return str(folder / "obama_6_small.jpg"), str(folder / "obama_5_240p.jpg")
-
-
-def load_pair(qtbot, win, q, k):
-    with qtbot.waitSignal(win.ready, timeout=WAIT_MS):
-        win.load_photo("q", q)
-        win.load_photo("k", k)
 
 
 def click_view(qtbot, widget, view, x, y):
@@ -58,13 +29,18 @@ def click_view(qtbot, widget, view, x, y):
     qtbot.mouseClick(widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
 
 
+@pytest.fixture
+def window(make_window):
+    return make_window(ask_before_discard=False)
+
+
 def test_genuine_pair_fills_the_grid_and_the_gauge_shows_the_engine_score(
-    qtbot, window, engine, genuine
+    qtbot, window, engine, genuine_small
 ):
-    load_pair(qtbot, window, *genuine)
+    load_pair(qtbot, window, *genuine_small)
     comparison = window.state.comparison
     assert comparison is not None and window.state.error is None
-    expected = engine.compare(genuine[0], genuine[1], MODEL)
+    expected = engine.compare(genuine_small[0], genuine_small[1], MODEL)
     k = expected.decomposition.layout.count
     assert k == 16
     shown = window.grid.image.image
@@ -78,8 +54,10 @@ def test_genuine_pair_fills_the_grid_and_the_gauge_shows_the_engine_score(
     assert window.model_label.text().startswith(f"model: {MODEL} sha256 ")
 
 
-def test_clicking_a_grid_cell_selects_the_patches_on_both_faces_and_photos(qtbot, window, genuine):
-    load_pair(qtbot, window, *genuine)
+def test_clicking_a_grid_cell_selects_the_patches_on_both_faces_and_photos(
+    qtbot, window, genuine_small
+):
+    load_pair(qtbot, window, *genuine_small)
     click_view(qtbot, window.grid.graphics, window.grid.heat_plot.vb, 7, 3)
     selection = window.state.selection
     assert (selection.i, selection.j) == (3, 7)
@@ -98,8 +76,8 @@ def test_clicking_a_grid_cell_selects_the_patches_on_both_faces_and_photos(qtbot
     assert (window.state.selection.i, window.state.selection.j) == (top["i"], top["j"])
 
 
-def test_clicking_a_point_on_a_face_selects_the_patch_under_it(qtbot, window, genuine):
-    load_pair(qtbot, window, *genuine)
+def test_clicking_a_point_on_a_face_selects_the_patch_under_it(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
     pane_q = window.panes["q"]
     click_view(qtbot, pane_q.aligned_widget, pane_q.aligned_view, 80, 30)
     selection = window.state.selection
@@ -111,9 +89,9 @@ def test_clicking_a_point_on_a_face_selects_the_patch_under_it(qtbot, window, ge
 
 
 def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
-    qtbot, window, genuine
+    qtbot, window, genuine_small
 ):
-    load_pair(qtbot, window, *genuine)
+    load_pair(qtbot, window, *genuine_small)
     window.maps.choose(MARGINALS)
     assert window.panes["q"].overlay.image is not None
     assert window.panes["k"].overlay.image is not None
@@ -146,8 +124,8 @@ def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
     assert window.panes["k"].overlay.image is not None
 
 
-def test_the_demo_calibration_gives_c_score_and_lr_and_its_status(qtbot, window, genuine):
-    load_pair(qtbot, window, *genuine)
+def test_the_demo_calibration_gives_c_score_and_lr_and_its_status(qtbot, window, genuine_small):
+    load_pair(qtbot, window, *genuine_small)
     window.set_calibration("demo")
     summary = window.gauge.summary()
     assert "DEMO calibration — not for casework" in summary
@@ -189,7 +167,7 @@ def test_a_second_face_can_be_chosen_and_the_comparison_follows(qtbot, window, e
 
 
 def test_a_corrupt_image_shows_an_error_and_the_next_pair_still_works(
-    qtbot, window, genuine, tmp_path
+    qtbot, window, genuine_small, tmp_path
 ):
     corrupt = tmp_path / "corrupt.jpg"
     corrupt.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
@@ -198,7 +176,7 @@ def test_a_corrupt_image_shows_an_error_and_the_next_pair_still_works(
     assert "corrupt.jpg" in window.state.error
     assert window.error_banner.isVisibleTo(window)
     assert window.state.comparison is None
-    load_pair(qtbot, window, *genuine)
+    load_pair(qtbot, window, *genuine_small)
     assert window.state.error is None and window.state.comparison is not None
     assert not window.error_banner.isVisibleTo(window)
 
@@ -218,7 +196,8 @@ def test_an_unexpected_exception_is_logged_and_a_dialog_names_the_log(qtbot, win
         dialog.close()
 
 
-def test_screenshot_and_quit_after_ready_write_a_png_of_the_window(genuine, tmp_path):
+@pytest.mark.slow
+def test_screenshot_and_quit_after_ready_write_a_png_of_the_window(genuine_small, tmp_path):
     out = tmp_path / "window.png"
     env = dict(
         os.environ,
@@ -232,7 +211,7 @@ def test_screenshot_and_quit_after_ready_write_a_png_of_the_window(genuine, tmp_
             sys.executable,
             "main.py",
             "gui",
-            *genuine,
+            *genuine_small,
             "--model",
             MODEL,
             "--detector",
@@ -251,3 +230,58 @@ def test_screenshot_and_quit_after_ready_write_a_png_of_the_window(genuine, tmp_
     image = QImage(str(out))
     assert not image.isNull()
     assert image.width() >= 1000 and image.height() >= 600
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_the_window_fits_the_screen_and_no_evidence_text_is_cut_off(
+    qtbot, window, genuine_small, tmp_path, size
+):
+    from gui.confidence_gauge import MARGIN
+
+    window.set_calibration("demo")
+    load_pair(qtbot, window, *genuine_small)
+    window.maps.choose(MARGINALS)
+    window.resize(*size)
+    qtbot.wait(200)
+    assert window.minimumSizeHint().width() <= 1200
+    assert (window.width(), window.height()) == size
+    gauge = window.gauge
+    lines = gauge.text_lines()
+    statement = window.session.evidence(window.session.calibration()).verbal["statement"]
+    assert statement in lines and any(line.startswith("log10 LR") for line in lines)
+    width = gauge.width() - 2 * MARGIN
+    needed = gauge._text_top(width) + sum(gauge._wrapped_heights(width))
+    assert needed <= gauge.height()  # every line drawn whole, wrapped, none elided
+    for side in ("q", "k"):
+        bar = window.panes[side].colour_bar
+        assert bar.isVisible() and "red raises the score" in bar.meaning_label.text()
+        assert bar.meaning_label.wordWrap()
+    path = tmp_path / f"window-{size[0]}x{size[1]}.png"
+    assert window.grab().save(str(path)) and path.stat().st_size > 10_000
+
+
+def test_a_failed_drop_keeps_the_photo_and_undo_redo_restore_choices(
+    qtbot, window, genuine_small, faces_dir, tmp_path
+):
+    load_pair(qtbot, window, *genuine_small)
+    state = window.state
+    before = state.comparison.cosine
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        window.load_photo("k", str(corrupt))
+    assert "corrupt.jpg" in state.error
+    assert state.paths["k"] == genuine_small[1] and state.comparison.cosine == before
+    other = str(faces_dir / "identities" / "obama" / "obama_1.jpg")
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        window.load_photo("k", other)
+    assert state.paths["k"] == other and state.comparison.cosine != before
+    assert window.undo_action.isEnabled() and "photo of K" in window.undo_action.text()
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.undo()
+    assert state.paths["k"] == genuine_small[1]
+    assert state.comparison.cosine == pytest.approx(before, abs=1e-12)
+    assert window.redo_action.isEnabled()
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
+        assert window.redo()
+    assert state.paths["k"] == other and not window.redo_action.isEnabled()

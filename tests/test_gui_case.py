@@ -8,62 +8,20 @@ from __future__ import annotations
 
 import zipfile
 
-import pytest
-
-pytest.importorskip("pytestqt")
-
-from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
+from conftest import GUI_MODEL as MODEL  # noqa: E402
+from conftest import GUI_WAIT_MS as WAIT_MS  # noqa: E402
+from conftest import load_pair  # noqa: E402
 
 from core.case import open_case  # noqa: E402
 from gui import main_window  # noqa: E402
-from gui.main_window import CANCEL, DISCARD, MainWindow  # noqa: E402
-
-MODEL = "mobileface"
-WAIT_MS = 120_000
-
-
-@pytest.fixture
-def make_window(qtbot, engine, tmp_path):
-    """Windows that ask before discarding, with dialogs recorded instead of shown."""
-    windows = []
-
-    def make():
-        QStandardPaths.setTestModeEnabled(True)
-        ini = str(tmp_path / f"settings{len(windows)}.ini")
-        settings = QSettings(ini, QSettings.Format.IniFormat)
-        win = MainWindow(engine, settings, model_id=MODEL)
-        win.dialogs = []
-        win.show_error = lambda title, text: win.dialogs.append(("error", title, text))
-        win.show_warning = lambda title, text: win.dialogs.append(("warning", title, text))
-        win.ask_discard = lambda: win.dialogs.append(("ask", "", "")) or DISCARD
-        qtbot.addWidget(win)
-        win.show()
-        windows.append(win)
-        return win
-
-    yield make
-    for win in windows:
-        win.runner.shutdown()
-
-
-@pytest.fixture
-def genuine(faces_dir):
-    folder = faces_dir / "identities" / "obama"
-    return str(folder / "obama_6_small.jpg"), str(folder / "obama_5_240p.jpg")
-
-
-def load_pair(qtbot, win, q, k):
-    with qtbot.waitSignal(win.ready, timeout=WAIT_MS):
-        win.load_photo("q", q)
-        win.load_photo("k", k)
-    assert win.state.comparison is not None
+from gui.main_window import CANCEL, DISCARD  # noqa: E402
 
 
 def test_save_then_open_in_a_fresh_window_reproduces_the_comparison(
-    qtbot, make_window, genuine, tmp_path
+    qtbot, make_window, genuine_small, tmp_path
 ):
     win = make_window()
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
     assert win.state.dirty
     path = str(tmp_path / "pair")
     win.ask_save_path = lambda title, file_filter, suggested: path
@@ -95,10 +53,10 @@ def test_save_then_open_in_a_fresh_window_reproduces_the_comparison(
 
 
 def test_an_altered_case_opens_with_a_warning_listing_the_problems(
-    qtbot, make_window, genuine, tmp_path
+    qtbot, make_window, genuine_small, tmp_path
 ):
     win = make_window()
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
     saved = tmp_path / "good.pwcase"
     assert win.save_case_to(str(saved))
     altered = tmp_path / "altered.pwcase"
@@ -117,7 +75,7 @@ def test_an_altered_case_opens_with_a_warning_listing_the_problems(
 
 
 def test_a_file_that_is_not_a_case_gives_an_error_dialog_and_the_window_stays_usable(
-    qtbot, make_window, genuine, tmp_path
+    qtbot, make_window, genuine_small, tmp_path
 ):
     win = make_window()
     bogus = tmp_path / "bogus.pwcase"
@@ -125,14 +83,14 @@ def test_a_file_that_is_not_a_case_gives_an_error_dialog_and_the_window_stays_us
     assert not win.open_case(str(bogus))
     assert win.dialogs[0][:2] == ("error", "Cannot open the case")
     assert "not a Patchwise case file" in win.dialogs[0][2]
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
 
 
 def test_export_report_writes_a_pdf_in_a_worker_with_progress(
-    qtbot, make_window, genuine, tmp_path
+    qtbot, make_window, genuine_small, tmp_path
 ):
     win = make_window()
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
     win.set_calibration("demo")
     with qtbot.waitSignal(win.explained, timeout=WAIT_MS):
         win.maps.choose("Grad-CAM")  # computed in the session: the report carries it
@@ -149,7 +107,7 @@ def test_export_report_writes_a_pdf_in_a_worker_with_progress(
     case = win.state.case
     assert [e.action for e in case.audit_log][-2:] == ["explainer run", "report exported"]
     assert [e["method"] for e in case.results["explainers"]] == ["gradcam"]
-    _, _, explanations = win._current_case()  # recorded once, with the session's maps
+    _, explanations = win.session.current_case()  # recorded once, with the session's maps
     assert len(explanations) == 1 and explanations[0].map_a.shape == (112, 112)
     assert case.settings["calibration"]["demo"] and case.results["evidence"] is not None
     assert win.state.dirty  # the new audit entries are not saved yet
@@ -161,10 +119,10 @@ def test_export_report_writes_a_pdf_in_a_worker_with_progress(
 
 
 def test_a_report_that_cannot_be_written_gives_a_readable_error(
-    qtbot, make_window, genuine, tmp_path
+    qtbot, make_window, genuine_small, tmp_path
 ):
     win = make_window()
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
     (tmp_path / "a-file").write_bytes(b"")  # the report's folder cannot be created
     assert win.export_report(str(tmp_path / "a-file" / "report.pdf"))
     qtbot.waitUntil(lambda: not win.runner.is_busy("report"), timeout=WAIT_MS)
@@ -181,11 +139,11 @@ def test_nothing_to_save_without_a_comparison(make_window, tmp_path):
 
 
 def test_unsaved_work_asks_before_new_case_and_cancel_keeps_it(
-    qtbot, make_window, genuine, tmp_path
+    qtbot, make_window, genuine_small, tmp_path
 ):
     win = make_window()
     assert not win.state.dirty
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
     assert win.state.dirty
     comparison = win.state.comparison
 
@@ -203,7 +161,7 @@ def test_unsaved_work_asks_before_new_case_and_cancel_keeps_it(
     assert list(tmp_path.glob("*.pwcase"))
     assert win.state.comparison is None and win.state.case is None and not win.state.dirty
 
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
     win.ask_discard = lambda: DISCARD
     assert win.new_case()
     assert win.state.comparison is None and win.state.paths == {"q": None, "k": None}
@@ -217,7 +175,7 @@ def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
 
     from core.decomposition import decompose
     from core.models.face_model import CellFeatures, grid_layout
-    from gui.view_model import WorkbenchState
+    from core.workbench.state import WorkbenchState
 
     rng = np.random.default_rng(0)
     cells = [CellFeatures(cells=rng.normal(size=(4, 6)), bias=None) for _ in range(2)]

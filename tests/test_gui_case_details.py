@@ -8,18 +8,14 @@ from __future__ import annotations
 import re
 
 import pytest
-
-pytest.importorskip("pytestqt")
-
-from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
+from conftest import GUI_MODEL as MODEL  # noqa: E402
+from conftest import GUI_WAIT_MS as WAIT_MS  # noqa: E402
+from conftest import load_pair  # noqa: E402
 
 from core.case import open_case  # noqa: E402
 from core.case.case_model import DEFAULT_HD  # noqa: E402
 from gui.case_details_dialog import CaseDetailsDialog  # noqa: E402
-from gui.main_window import DISCARD, MainWindow  # noqa: E402
 
-MODEL = "mobileface"
-WAIT_MS = 120_000
 SDD = "SDD"
 DETAILS = {
     "case_id": "ŁÓDŹ-2026-07",
@@ -29,28 +25,6 @@ DETAILS = {
     "hp": "Q and K show Łukasz, the suspect.",
     "hd": "Q shows someone other than Łukasz.",
 }
-
-
-@pytest.fixture
-def win(qtbot, engine, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATCHWISE_CACHE_DIR", str(tmp_path / "cache"))
-    QStandardPaths.setTestModeEnabled(True)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(engine, settings, model_id=MODEL)
-    window.dialogs = []
-    window.show_error = lambda title, text: window.dialogs.append(("error", title, text))
-    window.show_warning = lambda title, text: window.dialogs.append(("warning", title, text))
-    window.ask_discard = lambda: DISCARD
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.runner.shutdown()
-
-
-@pytest.fixture
-def genuine(faces_dir):
-    folder = faces_dir / "identities" / "obama"
-    return str(folder / "obama_6_small.jpg"), str(folder / "obama_5_240p.jpg")
 
 
 def _pages_text(path) -> list[str]:
@@ -65,20 +39,24 @@ def _pages_text(path) -> list[str]:
     return [re.sub(r"\s+", " ", page) for page in pages]
 
 
-def load_pair(qtbot, window, q, k):
-    with qtbot.waitSignal(window.ready, timeout=WAIT_MS):
-        window.load_photo("q", q)
-        window.load_photo("k", k)
-    assert window.state.comparison is not None
+@pytest.fixture
+def win(make_window):
+    return make_window()
 
 
-def test_edited_details_reach_the_saved_case_with_an_audit_entry(qtbot, win, genuine, tmp_path):
-    load_pair(qtbot, win, *genuine)
+def test_edited_details_reach_the_saved_case_with_an_audit_entry(
+    qtbot, win, genuine_small, tmp_path
+):
+    load_pair(qtbot, win, *genuine_small)
     offered = []
     win.ask_case_details = lambda current: offered.append(current) or dict(DETAILS)
     assert win.edit_case_details()
     assert offered[0]["examiner"] == "" and offered[0]["hd"] == DEFAULT_HD
-    assert win.state.case_details == DETAILS and win.state.dirty
+    assert (
+        win.state.current_details() == DETAILS
+        and win.state.case_details is not None
+        and win.state.dirty
+    )
     assert win.state.current_details()["examiner"] == "Łukasz Żółć"
     path = str(tmp_path / "details.pwcase")
     assert win.save_case_to(path)
@@ -126,10 +104,11 @@ def test_the_dialog_reads_back_what_was_typed(qtbot):
     assert dialog.details() == {**DETAILS, "examiner": "Zoë Ångström"}
 
 
+@pytest.mark.slow
 def test_sdd_is_disabled_until_a_gallery_is_chosen_then_draws_a_map(
-    qtbot, win, genuine, faces_dir, tmp_path
+    qtbot, win, genuine_small, faces_dir, tmp_path
 ):
-    load_pair(qtbot, win, *genuine)
+    load_pair(qtbot, win, *genuine_small)
     button = win.maps.buttons[SDD]
     assert not button.isEnabled() and "background gallery" in button.toolTip()
     gallery = tmp_path / "gallery"
@@ -158,8 +137,7 @@ def test_sdd_is_disabled_until_a_gallery_is_chosen_then_draws_a_map(
     assert button.isEnabled()
     with qtbot.waitSignal(win.explained, timeout=WAIT_MS):
         win.maps.choose(SDD)
-    key = win._map_key(SDD)
-    result = win._map_cache[key]
+    result = win.session.cached_map(SDD)
     assert result["method"] == "sdd" and result["settings"].k == 5
     assert result["settings"].gallery is loaded
     assert result["map_a"].shape == (112, 112) and result["map_a"].max() == pytest.approx(1.0)
@@ -190,7 +168,7 @@ def test_a_gallery_without_faces_gives_an_error_and_sdd_stays_disabled(qtbot, wi
 
 def test_the_view_model_keeps_details_without_qt():
     from core.errors import UsageError
-    from gui.view_model import WorkbenchState
+    from core.workbench.state import WorkbenchState
 
     state = WorkbenchState(MODEL)
     events = []
@@ -198,9 +176,9 @@ def test_the_view_model_keeps_details_without_qt():
     assert state.current_details()["hd"] == DEFAULT_HD and state.current_details()["case_id"] == ""
     assert not state.set_case_details(state.current_details())  # nothing changed
     assert state.set_case_details({**DETAILS, "examiner": "  Łukasz Żółć  "})
-    assert state.case_details == DETAILS and state.dirty and events == ["case"]
+    assert state.case_details.as_dict() == DETAILS and state.dirty and events == ["case"]
     with pytest.raises(UsageError):
         state.set_case_details({**DETAILS, "case_id": "x/y"})
-    assert state.case_details == DETAILS
+    assert state.case_details.as_dict() == DETAILS
     state.new_case()
     assert state.case_details is None and not state.dirty

@@ -80,6 +80,7 @@ def test_mobileface_matches_graph(mobileface, output):
     assert _relative_error(mobileface[output], reference) <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_faceres_shapes_and_embedding_is_map_mean(faceres):
     fmap, emb = faceres["map"], faceres["embedding"]
     assert fmap.shape[1:] == (1024, 7, 7) and emb.shape[1:] == (1024,)

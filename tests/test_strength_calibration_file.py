@@ -159,11 +159,12 @@ def test_bundled_demo_calibrations_load_and_say_demo(model_id):
 
 
 def test_demo_keyword_picks_the_bundled_calibration():
-    from core.cli.evidence_options import calibration_from_arg
+    from core.strength_of_evidence.calibration_choice import load_chosen_calibration
     from core.strength_of_evidence.calibration_file import default_calibration_path
 
     made_for = json.loads(default_calibration_path("mobileface").read_text())["model"]
-    assert calibration_from_arg(None, made_for) is None
-    assert calibration_from_arg("demo", made_for).is_demo
+    assert load_chosen_calibration(None, made_for) is None
+    assert load_chosen_calibration("none", made_for) is None
+    assert load_chosen_calibration("demo", made_for).is_demo
     with pytest.raises(CalibrationError, match="no bundled DEMO calibration"):
-        calibration_from_arg("demo", {**made_for, "id": "no-such-model"})
+        load_chosen_calibration("demo", {**made_for, "id": "no-such-model"})

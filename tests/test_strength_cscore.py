@@ -56,7 +56,9 @@ def test_fold_spread_is_reported_and_round_trips():
     d, same = _synthetic(5_000, seed=4)
     model = fit_cscore(d, same, threshold_distance=0.8, folds=4, seed=7)
     result = model.evaluate(0.78)
-    assert result["folds"] == 4 and result["fold_std"] >= 0
+    assert result["folds"] == 4
+    # Four folds fitted on different data disagree a little, never by more than their range.
+    assert 0 < result["fold_std"] <= result["fold_max"] - result["fold_min"]
     again = type(model).from_json(model.to_json())
     assert again.evaluate(0.78) == result
 

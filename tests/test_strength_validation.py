@@ -1,10 +1,9 @@
 """Validation report on synthetic scores: metrics, curves, real PNGs, Qt-free plotting."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from core.strength_of_evidence.pair_sets import dataset_fingerprint, pairs_from_identity_tree
@@ -31,6 +30,7 @@ def _scored(seed=0, n_genuine=40, n_impostor=160):
     return ScoredPairs(scores, same, evaluation)
 
 
+@pytest.mark.slow
 def test_method_validation_writes_metrics_curves_and_plots(tmp_path):
     report = write_validation(tmp_path, _scored(), {"file_list_sha256": "x"}, folds=4, seed=1)
     on_disk = json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))
@@ -63,14 +63,3 @@ def test_identity_tree_pairs_and_fingerprint(tmp_path):
     assert [f["path"] for f in first["files"]][:2] == ["ann/0.jpg", "ann/1.jpg"]
     (tmp_path / "bob" / "1.jpg").write_bytes(b"changed")
     assert dataset_fingerprint(pairs, tmp_path)["file_list_sha256"] != first["file_list_sha256"]
-
-
-def test_strength_code_never_imports_qt():
-    code = (
-        "import sys, core.strength_of_evidence.evidence_section, "
-        "core.strength_of_evidence.validation, "
-        "core.cli.validate, core.cli.calibrate; "
-        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'PyQt'))]; "
-        "sys.exit(1 if bad else 0)"
-    )
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -33,6 +33,7 @@ def write_checkpoint(path, arch: str, seed: int = 0) -> dict:
     return save_checkpoint(path, net, meta), net
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["rrfnet56", "rrfnet28", "xcos"])
 def test_round_trip_gives_identical_outputs(tmp_path, arch):
     from core.models.checkpoint import face_model_from_checkpoint
@@ -163,6 +164,7 @@ def test_recordio_reader_reads_what_the_test_wrote(tmp_path):
     assert data.labels.tolist() == labels
 
 
+@pytest.mark.slow
 def test_cli_distill_then_compare_and_list(tmp_path, faces_dir, monkeypatch, capsys):
     from core.cli import main
 

@@ -49,6 +49,7 @@ def test_identity_training_lowers_the_loss_rrfnet56(tmp_path):
     assert loaded["weights_sha256"] == meta["weights_sha256"]
 
 
+@pytest.mark.slow
 def test_xcos_multitask_training_lowers_the_loss_and_fits_p(tmp_path):
     meta = train(job(tmp_path, "xcos", SyntheticFaces(2, 2), steps=2, batch_size=4))
     m = meta["metrics"]
@@ -59,6 +60,7 @@ def test_xcos_multitask_training_lowers_the_loss_and_fits_p(tmp_path):
     assert p.shape == (7, 7) and torch.all(p.abs() <= 1.0 + 1e-6) and p.abs().sum() > 0
 
 
+@pytest.mark.slow
 def test_distillation_lowers_its_loss(tmp_path):
     meta = distill(job(tmp_path, "rrfnet56", SyntheticFaces(2, 2), steps=3, batch_size=4, lr=0.1))
     m = meta["metrics"]
@@ -67,6 +69,7 @@ def test_distillation_lowers_its_loss(tmp_path):
     assert meta["training"]["teacher"] == "faceres"
 
 
+@pytest.mark.slow
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
     data = SyntheticFaces(2, 2)
     kw = {"batch_size": 2, "augment": {"flip": True, "max_shift": 5, "mask_ratio": 0.2}}

@@ -44,14 +44,6 @@ def calibration_record(calibration, data: bytes) -> dict:
     }
 
 
-def load_case_calibration(value: str, model_describe: dict):
-    """(Calibration, file bytes) for a --calibration value: a file, or 'demo'."""
-    from core.cli.evidence_options import calibration_from_arg
-
-    calibration = calibration_from_arg(value, model_describe)
-    return calibration, Path(calibration.path).read_bytes()
-
-
 def add_evidence(case: Case, calibration=None, calibration_bytes: bytes | None = None) -> dict:
     """Compute the evidence section for the case's score and record it (and the calibration)."""
     from core.strength_of_evidence.evidence_section import evidence_for

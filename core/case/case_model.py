@@ -218,8 +218,8 @@ class Case:
             provenance=_plain(
                 {
                     "software": software_environment(comparison.device),
-                    "model": comparison.model,
-                    "detector": comparison.detector,
+                    "model": comparison.model.to_json(),
+                    "detector": comparison.detector.to_json(),
                 }
             ),
             results=_plain(

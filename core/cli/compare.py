@@ -33,15 +33,15 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    from core.cli.evidence_options import calibration_from_arg
     from core.cli.printing import print_comparison
     from core.models.registry import DEFAULT_MODEL
+    from core.strength_of_evidence.calibration_choice import load_chosen_calibration
     from core.strength_of_evidence.evidence_section import evidence_for
     from core.strength_of_evidence.verbal_scale import load_verbal_scale
 
     engine = engine_from_args(args)
     model_id = args.model or DEFAULT_MODEL
-    calibration = calibration_from_arg(args.calibration, engine.model(model_id).describe())
+    calibration = load_chosen_calibration(args.calibration, engine.model(model_id).describe())
     scale = load_verbal_scale(args.verbal_scale)
     result = engine.compare(
         args.image_a,

@@ -152,7 +152,7 @@ def run(args) -> int:
     payload = {
         "schema": "patchwise.explanation/1",
         "comparison": {
-            "model": comparison.model,
+            "model": comparison.model.to_json(),
             "cosine": comparison.cosine,
             "a": comparison.a.to_json(),
             "b": comparison.b.to_json(),

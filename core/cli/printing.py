@@ -11,8 +11,8 @@ def _side_line(tag: str, side: FaceSide) -> str:
     converted = f"; {', '.join(ev.conversions)}" if ev.conversions else ""
     return (
         f"{tag}: {ev.name} ({ev.width}x{ev.height} {ev.format}, sha256 {ev.sha256[:16]}…)\n"
-        f"   face {side.index} of {len(side.prepared.faces)} found "
-        f"(detector score {face.score:.3f}){converted}"
+        f"   face {side.index + 1} of {len(side.prepared.faces)} found "
+        f"(index {side.index}, detector score {face.score:.3f}){converted}"
     )
 
 
@@ -20,8 +20,7 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
     dec = result.decomposition
     layout = dec.layout
     print(
-        f"Patchwise — model {result.model['id']} on {result.device}, "
-        f"detector {result.detector['id']}"
+        f"Patchwise — model {result.model.id} on {result.device}, detector {result.detector['id']}"
     )
     print(f"  {result.model['label']}")
     print(_side_line("A", result.a))
@@ -33,7 +32,7 @@ def print_comparison(result: Comparison, top: int = 5) -> None:
         f"decomposition: {layout.count}x{layout.count} pairs of {layout.label}; "
         f"sum of terms {dec.total:+.6f}, residual {dec.residual:.1e}"
     )
-    if result.model["id"] == "mobileface":
+    if result.model.id == "mobileface":
         bias = dec.bias_a.sum() + dec.bias_b.sum() + dec.bias_bias
         print(f"  bias terms (head bias): {bias:+.4f}")
     positive, negative = dec.top_pairs(top)

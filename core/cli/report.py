@@ -68,10 +68,12 @@ def run(args) -> int:
         if not (args.image_q and args.image_k):
             raise UsageError("report needs two photos (Q K) or --case CASE.pwcase")
         case, comparison, originals, extras = _new_case(args)
+    from core.case.workflow import record_report
     from core.report.pdf_report import write_report
 
     with _writing(args.out):
         digest = write_report(case, comparison, args.out, progress=_print_progress, **extras)
+    record_report(case, args.out, digest)
     print(f"report written to {args.out} (SHA-256 {digest})")
     if args.save_case:
         from core.case.case_file import save_case
@@ -96,12 +98,12 @@ def _print_progress(fraction: float, message: str) -> None:
 
 
 def _new_case(args):
-    from core.case.analyses import CALIBRATION_KEY, add_evidence, add_explanations
-    from core.case.case_model import DEFAULT_HD, DEFAULT_HP, Case, check_case_id
+    from core.case.analyses import add_explanations
+    from core.case.workflow import CaseDetails, build_case, case_files
     from core.models.registry import DEFAULT_MODEL
+    from core.strength_of_evidence.calibration_choice import load_chosen_calibration
 
-    if args.case_id is not None:
-        check_case_id(args.case_id)  # before any costly work
+    details = CaseDetails.from_mapping(vars(args))  # a bad case id fails before costly work
     if args.calibration and args.threshold is not None:
         raise UsageError("--threshold cannot be combined with --calibration (it has its own)")
     methods = _explainer_names(args.explain)
@@ -113,31 +115,25 @@ def _new_case(args):
         face_a=args.face_a,
         face_b=args.face_b,
     )
-    case = Case.from_comparison(
+    calibration = load_chosen_calibration(args.calibration, comparison.model)
+    case = build_case(
         comparison,
-        case_id=args.case_id,
-        examiner=args.examiner,
-        agency=args.agency,
-        notes=args.notes,
-        hp=args.hp or DEFAULT_HP,
-        hd=args.hd or DEFAULT_HD,
+        details,
+        calibration,
         detector_pack=args.detector_pack,
         max_pixels=args.max_pixels,
         threshold=args.threshold,
     )
+    print(f"case {case.case_id}: {comparison.model.id} score {comparison.cosine:+.4f}")
+    print(f"evidence: {case.results['evidence']['calibration_status']}")
     originals = {"A": Path(args.image_q).read_bytes(), "B": Path(args.image_k).read_bytes()}
-    print(f"case {case.case_id}: {comparison.model['id']} score {comparison.cosine:+.4f}")
-    calibration = None
-    if args.calibration:
-        from core.case.analyses import load_case_calibration
-
-        calibration, originals[CALIBRATION_KEY] = load_case_calibration(
-            args.calibration, comparison.model
-        )
-    evidence = add_evidence(case, calibration, originals.get(CALIBRATION_KEY))
-    print(f"evidence: {evidence['calibration_status']}")
     explanations = add_explanations(case, comparison, methods, args.seed)
-    return case, comparison, originals, {"explanations": explanations}
+    return (
+        case,
+        comparison,
+        case_files(case, originals, calibration),
+        {"explanations": explanations},
+    )
 
 
 def _explainer_names(value: str | None) -> list[str]:

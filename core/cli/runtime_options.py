@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from core.errors import UsageError
-
 
 def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -41,13 +39,12 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
 
 def engine_from_args(args):
     """An Engine configured by the runtime options (device, threads, detector, pixel limit)."""
-    from core.detection.select import make_detector
-    from core.device import configure_threads, select_device
-    from core.engine import Engine
+    from core.engine import make_engine
 
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads must be at least 1")
-    configure_threads(args.threads)
-    device = select_device(args.device)
-    detector = make_detector(args.detector, pack_dir=args.detector_pack, device=device)
-    return Engine(detector, device, max_pixels=args.max_pixels)
+    return make_engine(
+        device=args.device,
+        threads=args.threads,
+        detector=args.detector,
+        detector_pack=args.detector_pack,
+        max_pixels=args.max_pixels,
+    )

@@ -78,7 +78,7 @@ def pair_from_comparison(
     from core.models.onnx_runtime import with_runtime
     from core.models.registry import load_model
 
-    model = model or load_model(comparison.model["id"], torch.device(comparison.device))
+    model = model or load_model(comparison.model.id, torch.device(comparison.device))
     model = with_runtime(model, runtime, torch.get_num_threads())
     return ExplainPair(
         face_a=comparison.a.aligned.image,

@@ -1,10 +1,11 @@
 """Rendering signed maps on faces and photos (cv2 + numpy only; no Qt in core).
 
 - render_overlay: a signed map scaled symmetrically by its largest |value|.
-  "diverging" (default) paints green for similar and red for dissimilar (the
-  X-Maps colours) with opacity proportional to |value|, so neutral regions
-  show the face; any cv2 colormap name ("jet", "turbo", "viridis", ...) maps
-  [-1, 1] to the full colormap with uniform opacity.
+  "diverging" (default) is the workbench's one signed colour map
+  (core/signed_colormap.py: red raises the score, blue lowers it) with
+  opacity proportional to |value|, so neutral regions show the face; any cv2
+  colormap name ("jet", "turbo", "viridis", ...) maps [-1, 1] to the full
+  colormap with uniform opacity.
 - hls_blend: X-Maps Alg. 2: luminance from the photo, hue from HLS(coloured
   map), saturation from HSV(coloured map).
 - map_to_photo / overlay_on_photo: the aligned-face map warped back onto the
@@ -17,9 +18,8 @@ import cv2
 import numpy as np
 
 from core.errors import UsageError
+from core.signed_colormap import signed_rgb
 
-SIMILAR_RGB = np.array([0.0, 200.0, 0.0])
-DISSIMILAR_RGB = np.array([220.0, 0.0, 0.0])
 CV2_COLORMAPS = {
     name[len("COLORMAP_") :].lower(): getattr(cv2, name)
     for name in dir(cv2)
@@ -38,8 +38,7 @@ def colorize(signed_map: np.ndarray, colormap: str = "diverging") -> tuple[np.nd
     """(H x W x 3 float RGB 0..255, H x W alpha 0..1) for a signed map."""
     m = _unit(signed_map)
     if colormap == "diverging":
-        color = np.where(m[..., None] >= 0, SIMILAR_RGB, DISSIMILAR_RGB)
-        return color, np.abs(m)
+        return signed_rgb(m, 1.0).astype(np.float64), np.abs(m)
     if colormap not in CV2_COLORMAPS:
         raise UsageError(f"unknown colormap '{colormap}'; choose from {', '.join(COLORMAPS)}")
     index = np.clip((m + 1.0) * 127.5, 0, 255).astype(np.uint8)

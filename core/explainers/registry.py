@@ -118,7 +118,7 @@ def explain(
     spec = spec_for(name)
     settings = spec.default_settings() if settings is None else settings
     if spec.function is None:
-        return explain_marginals(comparison.decomposition, comparison.model["id"], seed)
+        return explain_marginals(comparison.decomposition, comparison.model.id, seed)
     if spec.needs_spatial_map:
         runtime = "torch"
     pair = pair_from_comparison(comparison, runtime=runtime)

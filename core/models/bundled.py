@@ -19,6 +19,7 @@ from core.models.face_model import (
     RRF_FROZEN_LABEL,
     CellFeatures,
     CellLayout,
+    ModelKind,
     grid_layout,
 )
 from core.models.faceres_net import load_faceres
@@ -54,9 +55,12 @@ def _batched(module, x: torch.Tensor) -> np.ndarray:
     return torch.cat(parts).numpy()
 
 
-def _provenance(model_id: str, key: str, label: str, weights_path, entry: dict) -> dict:
+def _provenance(
+    model_id: str, kind: ModelKind, key: str, label: str, weights_path, entry: dict
+) -> dict:
     return {
         "id": model_id,
+        "kind": kind.value,
         "label": label,
         "weights_file": weights_path.name,
         "weights_sha256": entry["sha256"],
@@ -72,6 +76,7 @@ class FaceresGridModel:
     """faceres, decomposed over its 7x7 grid of (overlapping) receptive fields."""
 
     id = "faceres"
+    kind = ModelKind.GRID
     input_size = 224
     label = "HSE FaceRec MobileNet (faceres), full face; cells are grid cells"
 
@@ -81,7 +86,7 @@ class FaceresGridModel:
         self.layout = grid_layout(7, self.input_size)
 
     def describe(self) -> dict:
-        return _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)
+        return _provenance(self.id, self.kind, "faceres", self.label, self.weights_path, self.entry)
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
         maps = _batched(self.net, _to_tensor(faces, self.device)).astype(np.float64)
@@ -101,6 +106,7 @@ class MobileFaceGridModel:
     """mobileface, decomposed over its 4x4 map: 16 cell vectors plus the head's bias."""
 
     id = "mobileface"
+    kind = ModelKind.GRID
     input_size = 112
     label = "becauseofAI MobileFace, full face; cells are grid cells"
 
@@ -114,7 +120,9 @@ class MobileFaceGridModel:
         self.layout = grid_layout(4, self.input_size)
 
     def describe(self) -> dict:
-        return _provenance(self.id, "mobileface", self.label, self.weights_path, self.entry)
+        return _provenance(
+            self.id, self.kind, "mobileface", self.label, self.weights_path, self.entry
+        )
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:
         maps = _batched(self.net, _to_tensor(faces, self.device)).astype(np.float64)
@@ -141,6 +149,7 @@ class FrozenRRFModel:
     on patches: this is NOT a trained RRFNet, and its label says so.
     """
 
+    kind = ModelKind.FROZEN_RRF
     input_size = 224
 
     def __init__(self, layout_name: str, device: torch.device):
@@ -151,7 +160,7 @@ class FrozenRRFModel:
         self.layout: CellLayout = rrf_layout(layout_name, self.input_size, RRF_FROZEN_LABEL)
 
     def describe(self) -> dict:
-        info = _provenance(self.id, "faceres", self.label, self.weights_path, self.entry)
+        info = _provenance(self.id, self.kind, "faceres", self.label, self.weights_path, self.entry)
         info["neutral_fill"] = NEUTRAL_FILL
         return info
 

@@ -26,17 +26,16 @@ from torch import nn
 from core import __version__
 from core.atomic_write import write_bytes_atomically, write_json_atomically
 from core.errors import ModelNotFoundError
+from core.models.checkpoint_provenance import WEIGHTS_FILE
 from core.models.iresnet import DEPTHS, BackboneConfig
-from core.models.rrfnet import ARCH_LAYOUTS, RRFNet
-from core.models.xcos import XCosNet
+from core.models.rrfnet import ARCH_LAYOUTS, RRFNet, TrainedRRFModel
+from core.models.xcos import ATTENTIONS, XCosFaceModel, XCosNet
 
 SCHEMA = "patchwise.checkpoint/1"
-WEIGHTS_FILE = "weights.safetensors"
 META_FILE = "model.json"
 STATE_FILE = "train_state.safetensors"
 STATE_META_FILE = "train_state.json"
 ARCHITECTURES = (*ARCH_LAYOUTS, "xcos")
-ARCH_TITLES = {"rrfnet56": "RRFNet-56", "rrfnet28": "RRFNet-28", "xcos": "xCos"}
 INPUT_SPEC = {
     "size": 112,
     "channels": "RGB",
@@ -176,42 +175,8 @@ def load_into(module: nn.Module, tensors: dict[str, torch.Tensor], where: Path) 
     _load_checked(module, tensors, where)
 
 
-def describe_checkpoint(model_id: str, meta: dict) -> dict:
-    """Provenance of a checkpointed model, in the shape `models` and reports expect."""
-    arch = meta["architecture"]
-    backbone = arch["backbone"]
-    training = meta.get("training", {})
-    method = training.get("method", "unknown")
-    how = {
-        "identity": "trained with identity labels",
-        "distillation": f"distilled from {training.get('teacher', 'a teacher')} without labels",
-    }.get(method, "training method unknown")
-    label = (
-        f"{ARCH_TITLES.get(arch['arch'], arch['arch'])} ({backbone['depth']}, width "
-        f"{backbone['width']}), {how}: {training.get('steps_done', '?')} steps on "
-        f"{training.get('data', {}).get('images', '?')} images — a local checkpoint, "
-        "not validated on a benchmark unless its metrics say so"
-    )
-    return {
-        "id": model_id,
-        "label": label,
-        "weights_file": meta.get("weights_file", WEIGHTS_FILE),
-        "weights_sha256": meta.get("weights_sha256"),
-        "source": f"local checkpoint {meta.get('path')}",
-        "origin": "trained with Patchwise",
-        "license": "as the training data allows (set by whoever trained it)",
-        "input": meta.get("input"),
-        "architecture": arch,
-        "training": training,
-        "metrics": meta.get("metrics", {}),
-    }
-
-
 def face_model_from_checkpoint(model_id: str, path: str | Path, device: torch.device, attention):
     """The engine model of checkpoint `path` (xCos models take an attention, default learned)."""
-    from core.models.rrfnet import TrainedRRFModel
-    from core.models.xcos import ATTENTIONS, XCosFaceModel
-
     net, meta = load_checkpoint(path)
     if isinstance(net, XCosNet):
         chosen = attention or "learned"

@@ -12,6 +12,7 @@ cell-pair terms (RRFNet, Ozturk et al., Eq. 3-8); see core/decomposition.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +20,29 @@ import torch
 
 GRID_LABEL = "grid cell (receptive fields overlap)"
 RRF_FROZEN_LABEL = "restricted receptive field, frozen backbone (not a trained RRFNet)"
+
+
+class ModelKind(StrEnum):
+    """What a model's cells are and how it scores a pair; every model declares one.
+
+    Code asks these capability questions instead of searching labels or probing
+    for methods. The value is recorded in `describe()["kind"]` (and so in cases).
+    """
+
+    GRID = "grid"  # nominal grid cells of a full-face network (receptive fields overlap)
+    FROZEN_RRF = "frozen-rrf"  # restricted receptive fields on a backbone never trained so
+    TRAINED_RRF = "trained-rrf"  # a checkpointed RRFNet (Ozturk et al.)
+    XCOS = "xcos"  # a checkpointed xCos: the score is xCos, not the cosine of embeddings
+
+    @property
+    def scores_pairs(self) -> bool:
+        """Whether the model scores a pair itself (`score_pair`) instead of the cosine."""
+        return self is ModelKind.XCOS
+
+    @property
+    def trained_for_its_cells(self) -> bool:
+        """False for patch models whose backbone was never trained on patches."""
+        return self is not ModelKind.FROZEN_RRF
 
 
 @dataclass(frozen=True)
@@ -46,10 +70,15 @@ class CellLayout:
 
 @dataclass(frozen=True)
 class CellFeatures:
-    """One face's cell vectors (K x D, float64) and the model's bias (D,) or None."""
+    """One face's cell vectors (K x D, float64) and the model's bias (D,) or None (read-only)."""
 
     cells: np.ndarray
     bias: np.ndarray | None
+
+    def __post_init__(self):
+        for array in (self.cells, self.bias):
+            if array is not None:
+                array.setflags(write=False)
 
     @property
     def embedding(self) -> np.ndarray:
@@ -61,11 +90,13 @@ class FaceModel(Protocol):
     """What the engine needs from a recognition model."""
 
     id: str
+    kind: ModelKind
     input_size: int  # aligned face size in pixels (112 or 224)
     layout: CellLayout
 
     def describe(self) -> dict:
-        """Provenance: id, honest label, weights file and SHA-256, source, input spec."""
+        """Provenance: id, kind (ModelKind value), honest label, weights file and SHA-256,
+        source, input spec."""
         ...
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:

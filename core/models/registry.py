@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,10 @@ _FACTORIES: dict[str, Callable[[torch.device], FaceModel]] = {
 }
 
 _loaded: dict[tuple, FaceModel] = {}
+# Loads are serialised (the GUI's thread and its workers ask); a model already loaded
+# is returned without waiting for the lock (a dict read), so a long load of one model
+# never blocks a caller that wants another one already in memory.
+_loading = threading.RLock()
 
 
 # Where `models` looks for trained checkpoints (docs/training.md).
@@ -70,9 +75,9 @@ def _checkpoint_model(model_id: str, device: torch.device) -> FaceModel:
         )
     # Cached per model.json version: a retrained checkpoint is loaded afresh.
     key = (model_id, str(device), (path / "model.json").stat().st_mtime_ns)
-    if key not in _loaded:
-        _loaded[key] = face_model_from_checkpoint(model_id, path, device, attention or None)
-    return _loaded[key]
+    return _loaded.get(key) or _load_once(
+        key, lambda: face_model_from_checkpoint(model_id, path, device, attention or None)
+    )
 
 
 def load_model(model_id: str, device: torch.device) -> FaceModel:
@@ -82,6 +87,11 @@ def load_model(model_id: str, device: torch.device) -> FaceModel:
     if model_id not in _FACTORIES:
         return _checkpoint_model(model_id, device)
     key = (model_id, str(device))
-    if key not in _loaded:
-        _loaded[key] = _FACTORIES[model_id](device)
-    return _loaded[key]
+    return _loaded.get(key) or _load_once(key, lambda: _FACTORIES[model_id](device))
+
+
+def _load_once(key: tuple, load: Callable[[], FaceModel]) -> FaceModel:
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = load()
+        return _loaded[key]

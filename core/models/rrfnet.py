@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.models.face_model import CellFeatures, CellLayout
+from core.models.checkpoint_provenance import describe_checkpoint
+from core.models.face_model import CellFeatures, CellLayout, ModelKind
 from core.models.iresnet import BackboneConfig, IResNet
 from core.models.rrf_layouts import PATCH_SIZES, POSITIONS, REFERENCE_SIZE, rrf_layout
 
@@ -85,6 +86,7 @@ class RRFNet(nn.Module):
 class TrainedRRFModel:
     """A checkpointed RRFNet as an engine FaceModel (K x K exact patch-pair decomposition)."""
 
+    kind = ModelKind.TRAINED_RRF
     input_size = REFERENCE_SIZE
 
     def __init__(self, model_id: str, net: RRFNet, meta: dict, device: torch.device):
@@ -97,8 +99,6 @@ class TrainedRRFModel:
         self.layout: CellLayout = rrf_layout(net.layout_name, self.input_size, cell_label)
 
     def describe(self) -> dict:
-        from core.models.checkpoint import describe_checkpoint
-
         return describe_checkpoint(self.id, self.meta)
 
     def cell_features(self, faces: np.ndarray) -> list[CellFeatures]:

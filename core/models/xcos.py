@@ -32,7 +32,8 @@ import torch.nn.functional as nnf
 from torch import nn
 
 from core.decomposition import Decomposition
-from core.models.face_model import CellFeatures, CellLayout, grid_layout
+from core.models.checkpoint_provenance import describe_checkpoint
+from core.models.face_model import CellFeatures, CellLayout, ModelKind, grid_layout
 from core.models.iresnet import BackboneConfig, IResNet
 
 GRID_CHANNELS = 32
@@ -136,6 +137,7 @@ class XCosFaceModel:
     not the cosine of those embeddings.
     """
 
+    kind = ModelKind.XCOS
     input_size = 112
 
     def __init__(
@@ -154,8 +156,6 @@ class XCosFaceModel:
         )
 
     def describe(self) -> dict:
-        from core.models.checkpoint import describe_checkpoint
-
         info = describe_checkpoint(self.id, self.meta)
         info["attention"] = self.attention
         info["score"] = (

@@ -1,25 +1,23 @@
 """Report figures as PNG bytes, drawn from the engine's result objects (no Qt).
 
 Every figure reads the same `Comparison` / `Decomposition` / `AlignedFace`
-the GUI shows, and signed values use the GUI's default colour map, CET-D1
-(blue-white-red, Kovesi), read from the table pyqtgraph ships (its CSV file,
-without importing pyqtgraph or Qt), centred on 0 so white always means 0.
+the GUI shows, and signed values use the one signed colour map of
+core/signed_colormap.py (CET-D1: red raises the score, blue lowers it, white
+is 0), the same table the GUI and the CLI overlays use.
 Text inside figures uses the bundled DejaVu font.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
-from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
 from core.report.fonts import pil_font
+from core.signed_colormap import signed_rgb, symmetric_limit
 
 CHOSEN = (255, 196, 0)
 OTHER = (200, 200, 200)
@@ -32,35 +30,6 @@ def png_bytes(rgb: np.ndarray | Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)  # reportlab re-compresses it anyway
     return buffer.getvalue()
-
-
-# -- colour -----------------------------------------------------------------------
-
-
-@cache
-def _cet_d1() -> np.ndarray:
-    """256 x 3 uint8: the CET-D1 table from pyqtgraph's package data (no import)."""
-    spec = importlib.util.find_spec("pyqtgraph")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("pyqtgraph (a pinned dependency) is not installed")
-    table = Path(next(iter(spec.submodule_search_locations))) / "colors" / "maps" / "CET-D1.csv"
-    values = np.loadtxt(table, delimiter=",", dtype=np.float64)
-    return np.clip(np.rint(values * 255.0), 0, 255).astype(np.uint8)
-
-
-def symmetric_limit(values) -> float:
-    """Half-range of a 0-centred scale: the largest |value| (1.0 when all are 0)."""
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    limit = float(np.abs(finite).max()) if finite.size else 0.0
-    return limit if limit > 0 else 1.0
-
-
-def diverging_rgb(values, limit: float) -> np.ndarray:
-    """values -> ...x3 uint8 on CET-D1, -limit blue, 0 white, +limit red."""
-    scaled = np.clip((np.asarray(values, dtype=np.float64) / limit + 1.0) / 2.0, 0.0, 1.0)
-    table = _cet_d1()
-    return table[np.rint(scaled * (len(table) - 1)).astype(int)]
 
 
 # -- photos and faces ---------------------------------------------------------------
@@ -85,7 +54,7 @@ def original_photo(side) -> bytes:
         colour = CHOSEN if chosen else OTHER
         draw.rectangle(box, outline=OUTLINE, width=width + 2)
         draw.rectangle(box, outline=colour, width=width)
-        label = f"face {index}" + (" (compared)" if chosen else "")
+        label = f"face {index + 1}" + (" (compared)" if chosen else "")  # 1-based, as the GUI
         top = max(0, box[1] - font.size - 2 * width)
         draw.text((box[0], top), label, font=font, fill=colour, stroke_width=2, stroke_fill=OUTLINE)
     return png_bytes(image)
@@ -144,7 +113,7 @@ def _blend(face: np.ndarray, values: np.ndarray, limit: float | None, opacity: f
     mask = cv2.resize(
         np.isfinite(values).astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST
     )
-    colour = diverging_rgb(resized, limit).astype(np.float64)
+    colour = signed_rgb(resized, limit).astype(np.float64)
     alpha = opacity * mask[..., None]
     return np.rint(face * (1 - alpha) + colour * alpha).astype(np.uint8)
 
@@ -158,7 +127,7 @@ def pair_grid(pair_matrix: np.ndarray, side_px: int = 720) -> tuple[bytes, float
     k = matrix.shape[0]
     limit = symmetric_limit(matrix)
     cell = max(1, side_px // k)
-    grid = np.repeat(np.repeat(diverging_rgb(matrix, limit), cell, axis=0), cell, axis=1)
+    grid = np.repeat(np.repeat(signed_rgb(matrix, limit), cell, axis=0), cell, axis=1)
     font = pil_font(18)
     left, top, bar_gap, bar_w, right = 70, 20, 30, 28, 120
     n = k * cell
@@ -190,7 +159,7 @@ def _colour_bar(draw: ImageDraw.ImageDraw, rect, limit: float, font) -> None:
     for row in range(h):
         value = limit * (1 - 2 * row / max(h - 1, 1))
         draw.line(
-            [x, y + row, x + w, y + row], fill=tuple(int(c) for c in diverging_rgb(value, limit))
+            [x, y + row, x + w, y + row], fill=tuple(int(c) for c in signed_rgb(value, limit))
         )
     draw.rectangle([x, y, x + w, y + h], outline=(0, 0, 0))
     for fraction in (1.0, 0.5, 0.0, -0.5, -1.0):
@@ -261,7 +230,7 @@ def gauge(
     for step in range(steps):
         value = low + (high - low) * (step + 0.5) / steps
         start = 180 + 180 * step / steps
-        colour = tuple(int(c) for c in diverging_rgb(value, limit))
+        colour = tuple(int(c) for c in signed_rgb(value, limit))
         draw.arc(
             [cx - radius, cy - radius, cx + radius, cy + radius],
             start,
@@ -313,7 +282,7 @@ def colour_bar(limit: float, width: int = 600, label: str = "") -> bytes:
     span = width - 2 * pad
     for col in range(span):
         value = limit * (2 * col / max(span - 1, 1) - 1)
-        colour = tuple(int(c) for c in diverging_rgb(value, limit))
+        colour = tuple(int(c) for c in signed_rgb(value, limit))
         draw.line([pad + col, 4, pad + col, 4 + bar_h], fill=colour)
     draw.rectangle([pad, 4, pad + span, 4 + bar_h], outline=(0, 0, 0))
     for fraction in (-1.0, -0.5, 0.0, 0.5, 1.0):

@@ -13,7 +13,6 @@ import hashlib
 import io
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
@@ -28,6 +27,11 @@ from core.report.fonts import REGULAR, register_fonts
 from core.report.styles import RULE
 
 Progress = Callable[[float, str], None]
+
+# Binary image streams: reportlab's pure-Python ASCII85 encoder (used when its C
+# accelerator is absent) takes seconds per report and only makes the file larger.
+# Set once here, when the module is imported, never from a worker thread.
+rl_config.useA85 = 0
 MARGIN = 20 * mm
 
 
@@ -48,8 +52,8 @@ def write_report(
     drawn from it; the explainer overlays from `explanations` (Explanation objects in
     the order of case.results["explainers"]; by default rerun.explanations).
     `verification` (from open_case) and `rerun` (from
-    rerun_case) are shown when given. A "report exported" entry with the
-    PDF's SHA-256 is appended to the case's audit log after the file is written.
+    rerun_case) are shown when given. The case is only read: the caller logs
+    the export with core.case.workflow.record_report (on its own thread).
     `progress(fraction, message)` is called as sections are built.
     """
     report = progress or (lambda fraction, message: None)
@@ -77,7 +81,6 @@ def write_report(
     data = render_pdf(story, case.case_id)
     write_bytes_atomically(out_path, data)
     digest = hashlib.sha256(data).hexdigest()
-    case.log("report exported", f"{Path(out_path).name}, {len(data):,} bytes, SHA-256 {digest}")
     report(1.0, "report written")
     return digest
 
@@ -90,9 +93,6 @@ def _check_same_inputs(case: Case, comparison) -> None:
 
 def render_pdf(story: list, case_id: str) -> bytes:
     """Lay out the flowables on A4 with the running header and footer; return the PDF bytes."""
-    # Binary image streams: reportlab's pure-Python ASCII85 encoder (used when its C
-    # accelerator is absent) takes seconds per report and only makes the file larger.
-    rl_config.useA85 = 0
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,

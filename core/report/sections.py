@@ -26,6 +26,7 @@ from reportlab.platypus import (
 
 from core.case.case_model import ROLE_TITLES, Case
 from core.case.rerun import TERM_TOLERANCE
+from core.models.face_model import ModelKind
 from core.report import figures
 from core.report.styles import (
     NOTE_FILL,
@@ -116,8 +117,9 @@ def warnings_for(ctx: ReportContext) -> list[str]:
             "fitted on a few public photos that are not relevant to this case. They show how "
             "the method works; they are not evidence."
         )
-    label = ctx.case.provenance["model"].get("label", "")
-    if "not a trained" in label:
+    model = ctx.case.provenance["model"]
+    label = model.get("label", "")
+    if not ModelKind(model["kind"]).trained_for_its_cells:
         out.append(f"MODEL: {label}. Its patch terms are exact, but it was not trained as such.")
     return out
 
@@ -175,8 +177,8 @@ def summary_section(ctx: ReportContext) -> list:
         ("Reproducibility", _reproducibility_text(ctx)),
         (
             "Compared",
-            f"image A {ctx.case.input('A').name} (face {ctx.case.input('A').face_index}) with "
-            f"image B {ctx.case.input('B').name} (face {ctx.case.input('B').face_index})",
+            f"image A {ctx.case.input('A').name} (face {ctx.case.input('A').face_index + 1}) with "
+            f"image B {ctx.case.input('B').name} (face {ctx.case.input('B').face_index + 1})",
         ),
         ("Model", f"{stored['model']['id']}: {stored['model'].get('label', '')}"),
     ]
@@ -373,7 +375,7 @@ def _sum_text(dec) -> str:
 def _photo_caption(role: str, side) -> str:
     ev = side.prepared.evidence
     return (
-        f"{ROLE_TITLES[role]}: {ev.name}, {ev.width}×{ev.height} px; face {side.index} of "
+        f"{ROLE_TITLES[role]}: {ev.name}, {ev.width}×{ev.height} px; face {side.index + 1} of "
         f"{len(side.prepared.faces)} found"
     )
 
@@ -682,7 +684,8 @@ def _face_text(side: dict) -> str:
     face = side["faces"][index]
     box = ", ".join(f"{v:.1f}" for v in face["box"])
     return (
-        f"index {index} of {side['faces_found']} found; box (x1, y1, x2, y2) = ({box}) px; "
+        f"face {index + 1} of {side['faces_found']} found (index {index}); "
+        f"box (x1, y1, x2, y2) = ({box}) px; "
         f"detector score {face['score']:.3f}"
     )
 

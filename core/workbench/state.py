@@ -1,18 +1,15 @@
 """The workbench's state, free of Qt: what is loaded, chosen and selected.
 
-Views subscribe to named events and redraw from this state; user intents
-(choose face 2, select cell (i, j), click a point on K's face) are methods
-here, so tests can drive and inspect the workbench without pixels. Nothing
-here computes a result: comparisons come from core (through gui/workers.py)
-and are only stored and indexed.
-
-Events: "photo" (side), "comparison", "selection", "error", "busy", "model",
-"case" (the current case, its file or its unsaved state changed), "gallery"
-(the background gallery for SDD changed).
+Views subscribe to typed events (`Event`) and redraw from this state; user
+intents (choose face 2, select cell (i, j), click a point on K's face) are
+methods here, and state changes only through them, so tests drive and inspect
+the workbench without pixels (as napari's ViewerModel). Nothing here computes a
+result: comparisons come from the engine (through core/workbench/jobs.py run
+by the GUI's workers) and are only stored and indexed.
 
 Case details (id, examiner, agency, notes, Hp, Hd) edited before or after a
 case exists are kept in `case_details` and applied to the case when it is
-created or saved (gui/case_jobs.apply_details).
+created or saved (core.case.workflow.apply_details).
 
 Unsaved work: `dirty` turns True when the photos, faces, model or comparison
 change, and False when the case is saved, opened or a new one started. While
@@ -25,14 +22,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
-from core.case.case_model import DEFAULT_HD, DEFAULT_HP, check_case_id
+from core.case.workflow import CaseDetails
+from core.workbench.undo import Edit, EditKind, UndoStack
 
-CASE_DETAIL_FIELDS = ("case_id", "examiner", "agency", "notes", "hp", "hd")
 SIDES = ("q", "k")
 SIDE_TITLES = {"q": "Questioned (Q)", "k": "Reference (K)"}
+
+
+class Event(Enum):
+    """What changed; listeners of PHOTO get the side ("q" or "k"), the others nothing."""
+
+    PHOTO = "photo"  # a side's photo, its detected faces or its chosen face
+    COMPARISON = "comparison"  # the comparison appeared, was replaced or cleared
+    SELECTION = "selection"  # the selected pair cell
+    ERROR = "error"  # the error message shown in the banner
+    CASE = "case"  # the current case, its file, its details or its unsaved state
+    GALLERY = "gallery"  # the background gallery for SDD
 
 
 @dataclass(frozen=True)
@@ -71,25 +80,25 @@ class WorkbenchState:
         self.comparison = None
         self.selection: Selection | None = None
         self.error: str | None = None
-        self.busy: str | None = None
         self.sources: dict[str, object | None] = {s: None for s in SIDES}  # path or bytes
         self.case = None  # core.case.Case, once saved or opened
         self.case_path: str | None = None
         self.case_verification = None  # from open_case, for the report
-        self.case_details: dict[str, str] | None = None  # edits not yet in the case
+        self.case_details: CaseDetails | None = None  # edits not yet in the case
         self.gallery = None  # core.explainers.gallery.Gallery for SDD
         self.gallery_model: str | None = None  # the model that embedded it
         self.dirty = False
         self._restoring = False
         self._pending_face: dict[str, int] = {}
-        self._listeners: dict[str, list[Callable]] = defaultdict(list)
+        self._listeners: dict[Event, list[Callable]] = defaultdict(list)
+        self.undo = UndoStack()  # the examiner's photo, face, model and calibration choices
 
     # -- events -------------------------------------------------------------
 
-    def subscribe(self, event: str, callback: Callable) -> None:
-        self._listeners[event].append(callback)
+    def subscribe(self, event: Event, callback: Callable) -> None:
+        self._listeners[Event(event)].append(callback)
 
-    def _emit(self, event: str, *args) -> None:
+    def _emit(self, event: Event, *args) -> None:
         for callback in list(self._listeners[event]):
             callback(*args)
 
@@ -101,22 +110,37 @@ class WorkbenchState:
         `source` is what to load (a path, or the bytes of a case's original);
         by default `path` itself.
         """
+        source = path if source is None else source
+        if not self._restoring:
+            before = None if self.paths[side] is None else (self.paths[side], self.sources[side])
+            self.undo.push(Edit(EditKind.PHOTO, side, before, (str(path), source)))
         self.paths[side] = str(path)
-        self.sources[side] = path if source is None else source
+        self.sources[side] = source
         self._changed()
         self.prepared[side] = None
         self.face_index[side] = 0
         self._clear_comparison()
-        self._emit("photo", side)
+        self._emit(Event.PHOTO, side)
         if self.error is not None:
             self.set_error(None)
+
+    def clear_photo(self, side: str) -> None:
+        """No photo on `side` (undoing its first photo)."""
+        if self.paths[side] is None:
+            return
+        self.undo.push(Edit(EditKind.PHOTO, side, (self.paths[side], self.sources[side]), None))
+        self.paths[side] = self.sources[side] = self.prepared[side] = None
+        self.face_index[side] = 0
+        self._changed()
+        self._clear_comparison()
+        self._emit(Event.PHOTO, side)
 
     def set_prepared(self, side: str, prepared) -> None:
         """The photo of `side` was loaded and its faces detected (largest first)."""
         self.prepared[side] = prepared
         pending = self._pending_face.pop(side, 0)
         self.face_index[side] = pending if 0 <= pending < len(prepared.faces) else 0
-        self._emit("photo", side)
+        self._emit(Event.PHOTO, side)
 
     def choose_face(self, side: str, index: int) -> bool:
         """Choose face `index` of `side`; False when there is no such face or no change."""
@@ -125,26 +149,27 @@ class WorkbenchState:
             return False
         if index == self.face_index[side]:
             return False
+        self.undo.push(Edit(EditKind.FACE, side, self.face_index[side], index))
         self.face_index[side] = index
         self._changed()
         self._clear_comparison()
-        self._emit("photo", side)
+        self._emit(Event.PHOTO, side)
         return True
 
     def set_model(self, model_id: str) -> None:
         if model_id != self.model_id:
+            self.undo.push(Edit(EditKind.MODEL, None, self.model_id, model_id))
             self.model_id = model_id
             self._changed()
             self._clear_comparison()
-            self._emit("model")
 
     def set_detector(self, detector: str) -> None:
+        """Another detector: every photo must be detected again."""
         if detector != self.detector:
             self.detector = detector
             for side in SIDES:
                 self.prepared[side] = None
             self._clear_comparison()
-            self._emit("model")
 
     @property
     def ready_to_compare(self) -> bool:
@@ -163,26 +188,22 @@ class WorkbenchState:
         positive, negative = comparison.decomposition.top_pairs(1)
         top = (positive or negative)[0]
         self.selection = Selection(top["i"], top["j"])
-        self._emit("comparison")
-        self._emit("selection")
+        self._emit(Event.COMPARISON)
+        self._emit(Event.SELECTION)
 
     def set_error(self, message: str | None) -> None:
         self.error = message
         if message:
             self._restoring = False
             self._pending_face.clear()
-        self._emit("error")
-
-    def set_busy(self, label: str | None) -> None:
-        self.busy = label
-        self._emit("busy")
+        self._emit(Event.ERROR)
 
     def _clear_comparison(self) -> None:
         if self.comparison is not None or self.selection is not None:
             self.comparison = None
             self.selection = None
-            self._emit("comparison")
-            self._emit("selection")
+            self._emit(Event.COMPARISON)
+            self._emit(Event.SELECTION)
 
     # -- the case and unsaved work ----------------------------------------------------
 
@@ -192,22 +213,20 @@ class WorkbenchState:
         self.case_verification = None  # it described the file, not the new work
         if not self.dirty:
             self.dirty = True
-            self._emit("case")
+            self._emit(Event.CASE)
 
     def mark_dirty(self) -> None:
         """Something the case records changed outside the comparison (an audit entry)."""
         self.dirty = True
-        self._emit("case")
+        self._emit(Event.CASE)
 
     def current_details(self) -> dict[str, str]:
         """The case details as they stand: edits, else the case's, else the defaults."""
         if self.case_details is not None:
-            return dict(self.case_details)
-        case = self.case
-        if case is None:
-            blank = dict.fromkeys(CASE_DETAIL_FIELDS, "")
-            return {**blank, "hp": DEFAULT_HP, "hd": DEFAULT_HD}
-        return {name: getattr(case, name) for name in CASE_DETAIL_FIELDS}
+            return self.case_details.as_dict()
+        if self.case is None:
+            return CaseDetails().as_dict()
+        return CaseDetails.of_case(self.case).as_dict()
 
     def set_case_details(self, details: dict) -> bool:
         """Keep edited case details; False when nothing changed.
@@ -215,19 +234,26 @@ class WorkbenchState:
         An empty case id means "generate one when the case is created". A bad
         id raises core.errors.UsageError and changes nothing.
         """
-        edited = {name: str(details.get(name, "")).strip() for name in CASE_DETAIL_FIELDS}
-        if edited["case_id"]:
-            edited["case_id"] = check_case_id(edited["case_id"])
-        if edited == self.current_details():
+        edited = CaseDetails.from_mapping(details)
+        if edited.as_dict() == self.current_details():
             return False
         self.case_details = edited
         self.mark_dirty()
         return True
 
+    def take_case_details(self) -> CaseDetails | None:
+        """The pending edits, now handed to the case (none remain pending)."""
+        details, self.case_details = self.case_details, None
+        return details
+
+    def set_case(self, case) -> None:
+        """The case brought up to date with the work on screen (not yet saved)."""
+        self.case = case
+
     def set_gallery(self, gallery, model_id: str | None) -> None:
         """The background gallery for SDD (None: none), embedded with `model_id`."""
         self.gallery, self.gallery_model = gallery, model_id
-        self._emit("gallery")
+        self._emit(Event.GALLERY)
 
     def new_case(self) -> None:
         """Forget the case, its file and the photos: an empty workbench."""
@@ -235,30 +261,32 @@ class WorkbenchState:
         self.case_details = None
         self._restoring = False
         self._pending_face.clear()
+        self.undo.clear()
         for side in SIDES:
             self.paths[side] = self.sources[side] = self.prepared[side] = None
             self.face_index[side] = 0
         self._clear_comparison()
         for side in SIDES:
-            self._emit("photo", side)
+            self._emit(Event.PHOTO, side)
         self.dirty = False
-        self._emit("case")
+        self._emit(Event.CASE)
 
     def begin_restoring(self, case, path: str, verification, model_id: str) -> None:
         """An opened case: its faces are chosen once its originals are re-detected."""
         self.case, self.case_path, self.case_verification = case, str(path), verification
         self.case_details = None
         self._restoring = True
+        self.undo.clear()
         roles = zip(SIDES, ("A", "B"), strict=True)
         self._pending_face = {side: case.input(role).face_index for side, role in roles}
         self.model_id = model_id
         self.dirty = False
-        self._emit("case")
+        self._emit(Event.CASE)
 
     def mark_saved(self, case, path: str) -> None:
         self.case, self.case_path = case, str(path)
         self.dirty = False
-        self._emit("case")
+        self._emit(Event.CASE)
 
     # -- selection ---------------------------------------------------------------
 
@@ -272,7 +300,7 @@ class WorkbenchState:
         if not (0 <= i < k and 0 <= j < k):
             return False
         self.selection = Selection(int(i), int(j), focus)
-        self._emit("selection")
+        self._emit(Event.SELECTION)
         return True
 
     def move_selection(self, di: int, dj: int) -> bool:

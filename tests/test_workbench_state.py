@@ -1,7 +1,5 @@
 """The workbench's Qt-free parts: state, selection, linking and cell maps."""
 
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,7 +7,7 @@ import pytest
 
 from core.decomposition import decompose
 from core.models.face_model import CellFeatures, grid_layout
-from gui.view_model import WorkbenchState, cell_at
+from core.workbench.state import WorkbenchState, cell_at
 
 
 def _state_with(matrix_seed: int = 0) -> WorkbenchState:
@@ -66,10 +64,38 @@ def test_share_of_score_is_term_over_cosine():
     assert info["share"] == pytest.approx(d.pair_matrix[1, 2] / d.cosine)
 
 
-def test_importing_the_cli_with_the_gui_command_never_imports_qt():
-    code = (
-        "import sys; from core.cli import build_parser; build_parser(); "
-        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
-        "sys.exit(1 if bad else 0)"
-    )
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+def test_choices_are_undone_and_redone_in_order_without_qt():
+    from core.workbench.undo import EditKind
+
+    state = _state_with(1)
+    stack = state.undo
+    state.set_photo("q", "a.jpg")
+    state.set_photo("q", "b.jpg")
+    state.set_model("other")
+    assert stack.undo_label == "model" and stack.redo_label is None
+    edit = stack.undo()
+    assert edit.kind is EditKind.MODEL and (edit.before, edit.after) == ("test", "other")
+    edit = stack.undo()
+    assert edit.kind is EditKind.PHOTO and edit.side == "q"
+    assert edit.before == ("a.jpg", "a.jpg") and edit.after == ("b.jpg", "b.jpg")
+    assert stack.undo().before is None  # the first photo: undoing it leaves the side empty
+    assert stack.undo() is None and stack.redo_label == "photo of Q"
+    assert stack.redo().after == ("a.jpg", "a.jpg")
+    with stack.replay():  # applying an undone edit records nothing
+        state.set_photo("q", "a.jpg")
+    state.set_photo("k", "c.jpg")  # a new choice: what was undone can no longer be redone
+    assert stack.redo() is None and stack.undo_label == "photo of K"
+    state.new_case()
+    assert stack.undo() is None
+
+
+def test_face_choice_is_undoable_and_labelled_from_one():
+    from types import SimpleNamespace
+
+    state = WorkbenchState("test")
+    state.set_photo("q", "group.jpg")
+    state.set_prepared("q", SimpleNamespace(faces=(object(), object(), object())))
+    assert state.choose_face("q", 2)
+    assert state.undo.undo_label == "face 3 of Q"
+    edit = state.undo.undo()
+    assert (edit.before, edit.after) == (0, 2)

@@ -1,12 +1,12 @@
-"""The post-hoc explainers the map panel offers, run as worker jobs over core.explainers.
+"""The post-hoc explainers the workbench offers, their settings, cache keys and texts.
 
 Each toggle is one registry explainer with fixed settings (the papers' defaults,
-as core.explainers sets them) and seed EXPLAINER_SEED. A job computes the maps,
-then their deletion/insertion fidelity against random maps (core.explainers.
-faithfulness), and returns plain data; nothing here touches a widget.
+as core.explainers sets them) and seed EXPLAINER_SEED. core/workbench/jobs.py
+computes the maps and their deletion/insertion fidelity against random maps
+(core.explainers.faithfulness); results are cached per `cache_key`.
 
 SDD needs a background gallery (core.explainers.gallery.load_gallery, run by
-gallery_job) embedded with the comparison's model; it runs with
+jobs.gallery_job) embedded with the comparison's model; it runs with
 SddSettings(gallery=..., k=SDD_K). Its maps are shown but not recorded in a
 case: the gallery folder lies outside the case file, so a case could not
 reproduce them (see NOT_RECORDED).
@@ -18,12 +18,8 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from core.explainers.base import pair_from_comparison
-from core.explainers.faithfulness import FidelitySettings, fidelity
-from core.explainers.gallery import load_gallery
-from core.explainers.registry import availability, explain, spec_for
-from core.models.registry import load_model
-from gui.workers import ENGINE_LOCK
+from core.explainers.faithfulness import FidelitySettings
+from core.explainers.registry import availability, spec_for
 
 EXPLAINER_SEED = 0
 FIDELITY = FidelitySettings()
@@ -89,59 +85,12 @@ def cache_key(label: str, pair_key: tuple, model_id: str, gallery=None) -> tuple
     return (pair_key, model_id, name, settings_key(label, gallery), EXPLAINER_SEED)
 
 
-def gallery_job(folder: str, engine, model_id: str):
-    """Embed the largest face of every photo under `folder` with `model_id` (cached on disk)."""
-
-    def job(progress, cancelled):
-        def step(done, total):
-            progress(done / max(total, 1), "gallery")
-
-        with ENGINE_LOCK:
-            model = load_model(model_id, engine.device)
-            return load_gallery(folder, engine, model, step, cancelled)
-
-    return job
-
-
 def gallery_text(gallery) -> str:
     """The gallery's name and size, as the panel shows them."""
     if gallery is None:
         return "Background gallery: none (SDD needs one)."
     skipped = f", {len(gallery.skipped)} photos without a face skipped" if gallery.skipped else ""
     return f"Background gallery: {Path(gallery.folder).name} ({len(gallery.names)} faces{skipped})."
-
-
-def explain_job(label: str, comparison, gallery=None):
-    """Maps of one explainer for the comparison's pair, then their fidelity figures."""
-    name, _ = TOGGLES[label]
-    settings = settings_for(label, gallery)
-
-    def job(progress, cancelled):
-        def stage(offset: float):
-            return lambda done, total: progress(offset + 0.5 * done / max(total, 1), label)
-
-        with ENGINE_LOCK:
-            explanation = explain(name, comparison, settings, EXPLAINER_SEED, stage(0.0), cancelled)
-            figures = fidelity(
-                pair_from_comparison(comparison),
-                explanation,
-                FIDELITY,
-                EXPLAINER_SEED,
-                stage(0.5),
-                cancelled,
-            )
-        return {
-            "map_a": explanation.map_a,
-            "map_b": explanation.map_b,
-            "info": describe(label, explanation.to_json(), figures),
-            "method": name,
-            "settings": settings,
-            "seed": EXPLAINER_SEED,
-            "explanation": explanation,  # kept so that a case can record it
-            "figures": figures,
-        }
-
-    return job
 
 
 def describe(label: str, explanation: dict, figures: dict) -> str:

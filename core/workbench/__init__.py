@@ -1,0 +1,1 @@
+"""The Qt-free application layer: workbench state, session, explainer catalogue, jobs."""

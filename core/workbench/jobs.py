@@ -1,0 +1,142 @@
+"""The work the workbench hands to worker threads: plain functions over the engine, no Qt.
+
+A job is `job(progress, cancelled) -> result`; the GUI's JobRunner runs it in a
+thread. Every job that touches the engine's caches or models holds
+`engine.lock` (the Engine owns it), so jobs on one engine never overlap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import PatchwiseError
+from core.explainers.base import pair_from_comparison
+from core.explainers.faithfulness import fidelity
+from core.explainers.gallery import load_gallery
+from core.explainers.registry import explain
+from core.models.registry import load_model, model_ids
+from core.report.pdf_report import write_report
+from core.workbench.explainer_catalogue import (
+    EXPLAINER_SEED,
+    FIDELITY,
+    TOGGLES,
+    describe,
+    settings_for,
+)
+
+
+def prepare_job(engine, source, name: str | None = None):
+    """Load one photo (a path, or its bytes named `name`) and detect its faces."""
+
+    def job(progress, cancelled):
+        progress(0.0, f"loading and detecting faces in {name or source}")
+        with engine.lock:
+            return engine.prepare(source, name=name)
+
+    return job
+
+
+def compare_job(engine, prepared_q, prepared_k, model_id: str, face_q: int, face_k: int):
+    """Align, embed and decompose the chosen faces with one model."""
+
+    def job(progress, cancelled):
+        progress(0.0, f"loading model {model_id}")
+        with engine.lock:
+            engine.model(model_id)
+            if cancelled():
+                return None
+            progress(0.3, "aligning and embedding")
+            return engine.compare_prepared(prepared_q, prepared_k, model_id, face_q, face_k)
+
+    return job
+
+
+def provenance_job(engine):
+    """Every registered model's describe() (or why it is unavailable), by id."""
+
+    def job(progress, cancelled):
+        described = {}
+        for model_id in model_ids():
+            if cancelled():
+                break
+            try:
+                with engine.lock:
+                    described[model_id] = load_model(model_id, engine.device).describe()
+            except PatchwiseError as exc:
+                described[model_id] = {"id": model_id, "error": str(exc)}
+        return described
+
+    return job
+
+
+def gallery_job(folder: str, engine, model_id: str):
+    """Embed the largest face of every photo under `folder` with `model_id` (cached on disk)."""
+
+    def job(progress, cancelled):
+        def step(done, total):
+            progress(done / max(total, 1), "gallery")
+
+        with engine.lock:
+            model = load_model(model_id, engine.device)
+            return load_gallery(folder, engine, model, step, cancelled)
+
+    return job
+
+
+def explain_job(engine, label: str, comparison, gallery=None):
+    """Maps of one explainer toggle for the comparison's pair, then their fidelity figures."""
+    name, _ = TOGGLES[label]
+    settings = settings_for(label, gallery)
+
+    def job(progress, cancelled):
+        def stage(offset: float):
+            return lambda done, total: progress(offset + 0.5 * done / max(total, 1), label)
+
+        with engine.lock:
+            explanation = explain(name, comparison, settings, EXPLAINER_SEED, stage(0.0), cancelled)
+            figures = fidelity(
+                pair_from_comparison(comparison),
+                explanation,
+                FIDELITY,
+                EXPLAINER_SEED,
+                stage(0.5),
+                cancelled,
+            )
+        return {
+            "map_a": explanation.map_a,
+            "map_b": explanation.map_b,
+            "info": describe(label, explanation.to_json(), figures),
+            "method": name,
+            "settings": settings,
+            "seed": EXPLAINER_SEED,
+            "explanation": explanation,  # kept so that a case can record it
+            "figures": figures,
+        }
+
+    return job
+
+
+def report_job(engine, case, comparison, out_pdf: str, verification=None, explanations=()):
+    """Render the case's PDF report; returns (path, SHA-256).
+
+    core.report.write_report has no cancel flag: once started, the export runs
+    to the end (it takes seconds). A file that cannot be written is an expected
+    error (PatchwiseError), shown as such.
+    """
+
+    def job(progress, cancelled):
+        try:
+            with engine.lock:
+                digest = write_report(
+                    case,
+                    comparison,
+                    out_pdf,
+                    verification=verification,
+                    explanations=explanations,
+                    progress=progress,
+                )
+        except OSError as exc:
+            raise PatchwiseError(f"cannot write the report to {out_pdf}: {exc}") from None
+        return str(Path(out_pdf)), digest
+
+    return job

@@ -1,0 +1,154 @@
+"""The window's map panel wiring: which map lies over the aligned faces, and the gallery.
+
+A mixin of MainWindow. What each toggle is, its settings and cache key are in
+core.workbench.explainer_catalogue; the computed maps live in the Session's
+cache; the maps are computed by core.workbench.jobs in a worker. Here are only
+the toggles, the overlay images and the panel's texts.
+"""
+
+from __future__ import annotations
+
+from core.explainers.marginals import paint_boxes
+from core.models.registry import load_model
+from core.workbench import explainer_catalogue as catalogue
+from core.workbench import jobs
+from core.workbench.state import SIDES
+from gui.colormaps import overlay_rgba, symmetric_limit, table_name
+from gui.explainer_panel import MARGINALS, NONE
+
+MARGINALS_INFO = (
+    "Each cell is painted with its exact share of the score: Q with its row "
+    "sums, K with its column sums (pair terms plus head-bias terms)."
+)
+NONE_INFO = "Click a cell on one aligned face to paint its terms onto the other."
+
+
+class MapOverlays:
+    """Explainer toggles, overlays on the aligned faces, opacity, colour map, SDD gallery."""
+
+    def _refresh_overlays(self) -> None:
+        comparison = self.state.comparison
+        for side in SIDES:
+            values = None if comparison is None else self._overlay_values(side)
+            if values is None:
+                self.panes[side].show_overlay(None)
+                continue
+            limit = symmetric_limit(values)
+            rgba = overlay_rgba(values, self._cmap, self._overlay_opacity, limit)
+            self.panes[side].show_overlay(rgba, table_name(self._cmap), limit)
+
+    def _overlay_values(self, side: str):
+        """Painted linked terms win; else the chosen map; None when nothing is drawn."""
+        comparison = self.state.comparison
+        layout = comparison.decomposition.layout
+        painted = self.state.painted_terms(side)
+        if painted is not None:
+            values = paint_boxes(painted, layout.boxes, layout.input_size)
+        elif self.maps.current == MARGINALS:
+            d = comparison.decomposition
+            marginals = d.row_marginals() if side == "q" else d.column_marginals()
+            values = paint_boxes(marginals, layout.boxes, layout.input_size)
+        elif self.maps.current in catalogue.TOGGLES:
+            cached = self.session.cached_map(self.maps.current)
+            if cached is None:
+                return None
+            values = cached["map_a" if side == "q" else "map_b"]
+        else:
+            return None
+        return values
+
+    def _map_toggled(self, name: str) -> None:
+        """Show a map; an explainer not yet cached for this pair starts in a worker."""
+        self.runner.cancel("explain")
+        self.maps.set_busy(None)
+        comparison = self.state.comparison
+        if name in catalogue.TOGGLES and comparison is not None:
+            if self.session.cached_map(name) is None:
+                key = self.session.map_key(name)
+                self.maps.set_busy(0.0, name)
+                self.runner.start(
+                    "explain",
+                    jobs.explain_job(self.engine, name, comparison, self.session.gallery_for(name)),
+                    on_done=lambda result, k=key, n=name: self._explained(k, n, result),
+                    on_error=lambda message, expected: self._failed(message, expected, None),
+                    on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
+                )
+        self.maps.info.setText(self._map_info(name))
+        self._refresh_overlays()
+
+    def _explained(self, key: tuple, name: str, result: dict) -> None:
+        self.session.store_map(key, result)
+        self.maps.set_busy(None)
+        if self.maps.current == name:
+            self.maps.info.setText(self._map_info(name))
+            self._refresh_overlays()
+        self.explained.emit(name)
+
+    def _map_info(self, name: str) -> str:
+        if name == MARGINALS:
+            return MARGINALS_INFO
+        if name == NONE:
+            return NONE_INFO
+        if self.state.comparison is None:
+            return ""
+        cached = self.session.cached_map(name)
+        return cached["info"] if cached is not None else f"Computing {name}…"
+
+    def _update_toggles(self) -> None:
+        """Disable the explainers that cannot run for the current model, saying why."""
+        state, session = self.state, self.session
+        comparison = state.comparison
+        model = None if comparison is None else load_model(comparison.model.id, self.engine.device)
+        for name in catalogue.TOGGLES:
+            gallery = session.gallery_for(name)
+            if model is None:
+                reason = catalogue.gallery_reason(
+                    name, state.model_id, gallery, state.gallery_model
+                )
+            else:
+                reason = catalogue.unavailable_reason(name, model, gallery, state.gallery_model)
+            button = self.maps.buttons[name]
+            button.setEnabled(reason is None)
+            button.setToolTip(reason or catalogue.settings_text(name, gallery))
+        if model is not None and not self.maps.group.checkedButton().isEnabled():
+            self.maps.choose(NONE)
+
+    def _opacity_changed(self, value: float) -> None:
+        self._overlay_opacity = value
+        self._refresh_overlays()
+
+    def _colormap_changed(self, name: str) -> None:
+        self._cmap = name
+        self.settings.setValue("colormap", name)
+        self.grid.set_colormap(name)
+        self._refresh_overlays()
+
+    # -- the background gallery for SDD ------------------------------------------------------
+
+    def load_gallery(self, folder: str) -> None:
+        """Embed the gallery with the current model in a worker (progress and cancel)."""
+        model_id = self.state.model_id
+        self.maps.set_busy(0.0, "gallery")
+        self.runner.start(
+            "gallery",
+            jobs.gallery_job(folder, self.engine, model_id),
+            on_done=lambda gallery, m=model_id: self.state.set_gallery(gallery, m),
+            on_error=lambda message, expected: self._failed(message, expected, None),
+            on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
+        )
+
+    def _refresh_gallery(self) -> None:
+        """Embed the chosen gallery again when the model changed (embeddings are per model)."""
+        gallery = self.state.gallery
+        if gallery is not None and self.state.gallery_model != self.state.model_id:
+            self.load_gallery(gallery.folder)
+
+    def _cancel_maps(self) -> None:
+        self.runner.cancel("explain")
+        self.runner.cancel("gallery")
+
+    def _gallery_changed(self) -> None:
+        self.maps.gallery_label.setText(catalogue.gallery_text(self.state.gallery))
+        self._update_toggles()
+        self.maps.info.setText(self._map_info(self.maps.current))
+        self.gallery_ready.emit()

@@ -1,0 +1,61 @@
+"""The window's menus: File (cases, photos, Quit), Edit (undo, details, gallery), Help."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+
+from gui import window_chrome as chrome
+
+
+def _add(window, menu, entries, named: dict) -> None:
+    for name, title, keys, slot in entries:
+        action = QAction(title, window)
+        if keys is not None:
+            action.setShortcut(keys)
+        action.triggered.connect(lambda _=False, f=slot: f())
+        menu.addAction(action)
+        if name:
+            named[name] = action
+
+
+def build_menus(window) -> dict[str, QAction]:
+    """Fill the window's menu bar; returns the actions tests and views refer to, by name."""
+    named: dict[str, QAction] = {}
+    keys = QKeySequence.StandardKey
+    file_menu = window.menuBar().addMenu("&File")
+    case_entries = (
+        ("new", "&New case", keys.New, window.new_case),
+        ("open", "Open &case…", QKeySequence("Ctrl+Alt+O"), window.open_case_dialog),
+        ("save", "&Save case", keys.Save, window.save_case),
+        ("save_as", "Save case &as…", keys.SaveAs, window.save_case_as),
+        ("export", "&Export report…", QKeySequence("Ctrl+E"), window.export_report_dialog),
+    )
+    photo_entries = (
+        (None, "Open &Questioned (Q)…", keys.Open, lambda: window.open_dialog("q")),
+        (
+            None,
+            "Open &Reference (K)…",
+            QKeySequence("Ctrl+Shift+O"),
+            lambda: window.open_dialog("k"),
+        ),
+    )
+    _add(window, file_menu, case_entries, named)
+    file_menu.addSeparator()
+    _add(window, file_menu, photo_entries, named)
+    file_menu.addSeparator()
+    _add(window, file_menu, ((None, "&Quit", keys.Quit, window.close),), named)
+    edit_menu = window.menuBar().addMenu("&Edit")
+    undo_entries = (
+        ("undo", "&Undo", keys.Undo, window.undo),
+        ("redo", "&Redo", keys.Redo, window.redo),
+    )
+    _add(window, edit_menu, undo_entries, named)
+    edit_menu.addSeparator()
+    edit_entries = (
+        ("details", "Case &details…", None, window.edit_case_details),
+        ("gallery", "Choose background &gallery…", None, window.choose_gallery),
+    )
+    _add(window, edit_menu, edit_entries, named)
+    about = ((None, "About Patchwise", None, lambda: chrome.show_about(window)),)
+    _add(window, window.menuBar().addMenu("&Help"), about, named)
+    return named

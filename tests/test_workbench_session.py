@@ -1,0 +1,87 @@
+"""The Qt-free workbench session on real photos: compare, calibrate, save and reopen a case.
+
+The GUI drives exactly these calls (through its workers); here they run inline.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import CalibrationError
+from core.workbench.jobs import compare_job, prepare_job
+from core.workbench.session import Session
+from core.workbench.state import SIDES, Event
+
+MODEL = "mobileface"
+
+
+def run(job):
+    """A worker job run inline: no progress display, never cancelled."""
+    return job(lambda *_: None, lambda: False)
+
+
+def compared_session(engine, q: str, k: str, calibration: str = "demo") -> Session:
+    session = Session(engine, MODEL, calibration=calibration)
+    state = session.state
+    for side, path in zip(SIDES, (q, k), strict=True):
+        state.set_photo(side, path)
+        state.set_prepared(side, run(prepare_job(engine, path)))
+    prepared = state.prepared
+    state.set_comparison(run(compare_job(engine, prepared["q"], prepared["k"], MODEL, 0, 0)))
+    return session
+
+
+def test_a_session_compares_saves_and_reopens_a_case(engine, genuine_small, tmp_path):
+    session = compared_session(engine, *genuine_small)
+    state = session.state
+    events = []
+    state.subscribe(Event.CASE, lambda: events.append(Event.CASE))
+    assert state.dirty and state.comparison.model["kind"] == "grid"
+    calibration = session.calibration()
+    assert calibration.is_demo and session.evidence(calibration).log10_lr is not None
+    assert state.set_case_details({"examiner": "Łukasz Żółć", "case_id": "S-1"})
+    path = str(tmp_path / "s.pwcase")
+    case = session.save(path)
+    assert not state.dirty and state.case is case and state.case_path == path
+    assert case.case_id == "S-1" and case.examiner == "Łukasz Żółć"
+    actions = [entry.action for entry in case.audit_log]
+    assert actions == ["case created", "evidence computed", "case details edited", "case saved"]
+    assert case.settings["calibration"]["demo"] and events
+
+    again = session.save(path)  # nothing changed: only the save is logged
+    assert [entry.action for entry in again.audit_log] == [*actions, "case saved"]
+
+    fresh = Session(engine, "faceres")
+    opened = fresh.read(path)
+    assert opened.verification.ok
+    originals = opened.originals()
+    assert set(originals) == set(SIDES) and originals["q"][1] == session.originals()["A"]
+    fresh.restore(opened)
+    assert fresh.state.model_id == MODEL and fresh.state.case is opened.case
+    assert not fresh.state.dirty
+
+
+def test_another_pair_replaces_the_case_comparison_and_says_so(engine, genuine_small, faces_dir):
+    session = compared_session(engine, *genuine_small, calibration="none")
+    case, _ = session.current_case()
+    other = str(faces_dir / "identities" / "obama" / "obama_1.jpg")
+    state = session.state
+    state.set_photo("k", other)
+    state.set_prepared("k", run(prepare_job(engine, other)))
+    prepared = state.prepared
+    state.set_comparison(run(compare_job(engine, prepared["q"], prepared["k"], MODEL, 0, 0)))
+    updated, _ = session.current_case()
+    assert updated is case and updated.input("B").name == "obama_1.jpg"
+    assert [e.action for e in updated.audit_log][-2:] == [
+        "comparison replaced",
+        "evidence computed",
+    ]
+    assert updated.settings["calibration"] is None
+
+
+def test_a_missing_demo_calibration_is_an_error_only_on_demand(engine, genuine_small):
+    session = compared_session(engine, *genuine_small, calibration="none")
+    assert session.calibration() is None
+    session.choose_calibration(str(genuine_small[0]))  # a photo is no calibration file
+    with pytest.raises(CalibrationError):
+        session.calibration()
