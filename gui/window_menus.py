@@ -1,9 +1,11 @@
-"""The window's menus: File (cases, photos, Quit), Edit (undo, details, gallery), Help."""
+"""The window's menus: File (cases, photos, Quit), Edit (undo, details, gallery, explainer
+runtime), Help."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+from core.workbench.explainer_catalogue import RUNTIME_LABELS
 from gui import window_chrome as chrome
 
 
@@ -16,6 +18,20 @@ def _add(window, menu, entries, named: dict) -> None:
         menu.addAction(action)
         if name:
             named[name] = action
+
+
+def _add_runtime_menu(window, menu, named: dict) -> None:
+    """One checkable action per runtime of the explainers' black-box passes (persisted)."""
+    group = QActionGroup(window)
+    group.setExclusive(True)
+    for runtime, title in RUNTIME_LABELS.items():
+        action = QAction(title, window, checkable=True)
+        action.setChecked(runtime == window.session.runtime)
+        action.setToolTip("the score and its decomposition always come from torch")
+        action.triggered.connect(lambda _=False, r=runtime: window._choose_runtime(r))
+        group.addAction(action)
+        menu.addAction(action)
+        named[f"runtime_{runtime}"] = action
 
 
 def build_menus(window) -> dict[str, QAction]:
@@ -56,6 +72,7 @@ def build_menus(window) -> dict[str, QAction]:
         ("gallery", "Choose background &gallery…", None, window.choose_gallery),
     )
     _add(window, edit_menu, edit_entries, named)
+    _add_runtime_menu(window, edit_menu.addMenu("Explainer &runtime"), named)
     about = ((None, "About Patchwise", None, lambda: chrome.show_about(window)),)
     _add(window, window.menuBar().addMenu("&Help"), about, named)
     return named

@@ -22,6 +22,10 @@ from core.explainers.faithfulness import FidelitySettings
 from core.explainers.registry import availability, spec_for
 
 EXPLAINER_SEED = 0
+# What runs the black-box passes (core.models.onnx_runtime): ONNX Runtime, measured
+# 2-3x torch eager on the bundled models; "torch" is the reference. A setting.
+DEFAULT_RUNTIME = "onnx"
+RUNTIME_LABELS = {"onnx": "ONNX Runtime (fast)", "torch": "torch (reference)"}
 FIDELITY = FidelitySettings()
 SDD_K = 5
 NOT_RECORDED = {"sdd"}  # registry names whose maps a case file cannot reproduce
@@ -79,10 +83,12 @@ def settings_key(label: str, gallery=None) -> str:
     return repr(dataclasses.replace(settings, gallery=f"{gallery.folder} sha256 {digest}"))
 
 
-def cache_key(label: str, pair_key: tuple, model_id: str, gallery=None) -> tuple:
-    """Results are cached per (pair, model, settings, seed)."""
+def cache_key(
+    label: str, pair_key: tuple, model_id: str, gallery=None, runtime: str = DEFAULT_RUNTIME
+) -> tuple:
+    """Results are cached per (pair, model, settings, seed, runtime)."""
     name = TOGGLES[label][0]
-    return (pair_key, model_id, name, settings_key(label, gallery), EXPLAINER_SEED)
+    return (pair_key, model_id, name, settings_key(label, gallery), EXPLAINER_SEED, runtime)
 
 
 def gallery_text(gallery) -> str:
@@ -93,12 +99,19 @@ def gallery_text(gallery) -> str:
     return f"Background gallery: {Path(gallery.folder).name} ({len(gallery.names)} faces{skipped})."
 
 
-def describe(label: str, explanation: dict, figures: dict) -> str:
-    """The map's provenance and fidelity, as the panel shows them."""
-    return (
+def describe(label: str, explanation: dict, figures: dict | None) -> str:
+    """The map's provenance and fidelity (None: still being measured), as the panel shows them."""
+    runtime = explanation.get("runtime", {}).get("runtime", "torch")
+    head = (
         f"<b>{label}</b>: {explanation['units']}.<br>"
-        f"seed {explanation['seed']}, {explanation['forward_passes']} forward passes, "
-        f"{explanation['seconds']:.1f} s.<br>"
+        f"seed {explanation['seed']}, {explanation['forward_passes']} forward passes on "
+        f"{RUNTIME_LABELS.get(runtime, runtime)}, {explanation['seconds']:.1f} s."
+        + "".join(f"<br>{note}." for note in explanation.get("notes", []))
+        + "<br>"
+    )
+    if figures is None:
+        return head + "<b>Fidelity</b>: being measured (after the map, in the background)…"
+    return head + (
         f"<b>Fidelity</b> (this pair, {FIDELITY.steps} steps): deletion AUC "
         f"{figures['deletion_auc']:.3f} (random maps {figures['random_deletion_auc']:.3f}; "
         f"lower is better), insertion AUC {figures['insertion_auc']:.3f} "
