@@ -1,8 +1,8 @@
 """The workbench stays responsive while explainers run (issue 12), pytest-qt offscreen.
 
 A heartbeat timer ticks every 10 ms on the GUI thread; its largest gap shows
-whether anything blocked the event loop. A map (provisional, then final) must
-appear while an X-Map refines, and a new comparison during the X-Map must be
+whether anything blocked the event loop. A provisional map must appear while
+an X-Map refines, and a new comparison during the X-Map must be
 served without waiting for it: the X-Map is cancelled within 0.5 s and not
 restarted on the new pair.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from conftest import GUI_WAIT_MS as WAIT_MS
 from conftest import load_pair
 from PySide6.QtCore import QTimer
@@ -29,6 +30,7 @@ class Heartbeat:
         return max(b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False))
 
 
+@pytest.mark.slow
 def test_a_map_appears_and_a_new_comparison_during_an_xmap_is_not_kept_waiting(
     qtbot, make_window, faces_dir, genuine_small
 ):
