@@ -7,7 +7,7 @@
 For every model and runtime (torch eager = the reference, onnx = ONNX Runtime),
 measured back to back in the same process:
 - bare throughput: images/s of the runtime's batched embedding of copies of face
-  A, same batch size as the explainers, the runtimes taking turns (5 rounds of
+  A, same forward-pass size as the explainers, the runtimes taking turns (5 rounds of
   1 s, median) so that a changing machine load favours neither;
 - per method: wall time, time to the first provisional map, passes, passes/s
   and its ratio to the bare throughput of the same runtime (1.0 = no overhead);
@@ -67,7 +67,7 @@ def bare_throughput(models: dict, face: np.ndarray, rounds: int = 5, seconds: fl
         runner.embed_chunk(np.repeat(face[None].astype(np.float32), 2, axis=0))  # warm-up
     for _ in range(rounds):
         for name, runner in runners.items():
-            batch = np.repeat(face[None].astype(np.float32), runner.batch, axis=0)
+            batch = np.repeat(face[None].astype(np.float32), runner.chunk, axis=0)
             done, start = 0, time.perf_counter()
             while time.perf_counter() - start < seconds:
                 runner.embed_chunk(batch)
