@@ -55,5 +55,13 @@ def test_a_map_appears_and_a_new_comparison_during_an_xmap_is_not_kept_waiting(
     assert not window.runner.is_busy("explain")  # not restarted on the new pair
     assert window.maps.current == NONE and window.panes["q"].overlay.image is None
     heartbeat.timer.stop()
-    assert heartbeat.largest_gap() < 0.25
+    # on the shared 2-core machine the scheduler alone stalls ~0.1-0.3 s at times; a GUI
+    # thread waiting for the X-Map would stall for the seconds the X-Map has left
+    assert heartbeat.largest_gap() < 0.5
     assert served < 30
+
+    assert window.session.runtime == "onnx"  # the default; the menu switches and remembers it
+    key = window.session.map_key("X-Map I")
+    window.case_actions["runtime_torch"].trigger()
+    assert window.session.runtime == "torch" and window.settings.value("runtime") == "torch"
+    assert window.session.map_key("X-Map I") != key  # maps are cached per runtime
