@@ -18,6 +18,12 @@ Choices where the paper is loose (also in docs/explainers.md):
 - cv2 needs an odd Gaussian kernel: an even s (10 px at 224 px) uses s + 1.
 - Occlusion colour: black (0), gray (128) or noise (uniform 0..255 per pixel,
   drawn once per face from the seed).
+
+Runtime (issue 12): Methods I-III need the same occluded embeddings, so one run
+serves all three (cached per pair, model, runtime, sizes, stride, occluder).
+Positions are embedded coarse to fine (stride 4s, 2s, then s) so that a
+provisional map covers the whole face early; Eq. 9 sums over positions, so the
+order does not change the final map.
 """
 
 from __future__ import annotations
