@@ -89,3 +89,11 @@ def test_models_without_an_export_stay_on_torch_and_bad_names_are_refused():
     assert "no ONNX export" in onnx_runtime.onnx_unavailable_reason(rrf)
     with pytest.raises(UsageError):
         with_runtime(rrf, "tensorrt")
+
+
+def test_an_unwritable_cache_is_a_clear_usage_error(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("PATCHWISE_CACHE_DIR", str(blocked))
+    with pytest.raises(UsageError, match="--runtime torch"):
+        with_runtime(load_model("mobileface", torch.device("cpu")), "onnx")

@@ -98,6 +98,13 @@ def _reference_embeddings(model, x: np.ndarray) -> np.ndarray:
         return model.embed_tensor(torch.from_numpy(x).to(model.device)).double().cpu().numpy()
 
 
+def _unwritable(model, path: Path, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot keep the ONNX export of {model.id} in {path.parent} ({exc.strerror}); "
+        "set PATCHWISE_CACHE_DIR to a writable folder or use --runtime torch"
+    )
+
+
 def exported_onnx(model) -> tuple[Path, str]:
     """(path, SHA-256) of the model's ONNX export, exporting it now if it is missing or altered."""
     path = export_path(model)
@@ -106,6 +113,10 @@ def exported_onnx(model) -> tuple[Path, str]:
         recorded = json.loads(sidecar.read_text(encoding="utf-8")).get("onnx_sha256")
         if recorded == sha256_file(path):
             return path, recorded
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # fail before the export, not after
+        raise _unwritable(model, path, exc) from None
     data = _export_bytes(model)
     check = _session_from_bytes(data, model.device, 1)
     probe = _probe(model.input_size)
@@ -116,7 +127,10 @@ def exported_onnx(model) -> tuple[Path, str]:
             f"the ONNX export of {model.id} differs from torch by {gap:.2e} "
             f"(tolerance {EXPORT_TOLERANCE}); use --runtime torch"
         )
-    write_bytes_atomically(path, data)
+    try:
+        write_bytes_atomically(path, data)
+    except OSError as exc:
+        raise _unwritable(model, path, exc) from None
     digest = sha256_file(path)
     write_json_atomically(
         sidecar,
