@@ -31,18 +31,11 @@ import numpy as np
 from core import __version__
 from core.errors import UsageError
 from core.models.face_model import CellFeatures
+from core.user_cache import user_cache_dir
 
 STORE_ENV = "PATCHWISE_STORE_DIR"
 MAP_SIZE = 1 << 40  # address space only: the file grows with the data
 _HEADER_LENGTH = struct.Struct("<I")
-
-
-def user_cache_dir() -> Path:
-    """$PATCHWISE_CACHE_DIR, else $XDG_CACHE_HOME/patchwise, else ~/.cache/patchwise."""
-    if os.environ.get("PATCHWISE_CACHE_DIR"):
-        return Path(os.environ["PATCHWISE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "patchwise"
 
 
 def default_store_dir() -> Path:

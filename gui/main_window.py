@@ -37,8 +37,7 @@ from gui.case_actions import CANCEL, DISCARD, LOADING_CHANNELS, SAVE, CaseAction
 from gui.colormaps import DEFAULT_DIVERGING, DIVERGING
 from gui.confidence_gauge import ConfidenceGauge
 from gui.error_log import report_unexpected
-from gui.explainer_panel import MARGINALS, ExplainerPanel
-from gui.explainer_panel import NONE as NO_MAP
+from gui.explainer_panel import ExplainerPanel
 from gui.figure_export import add_window_export_actions
 from gui.map_overlays import MapOverlays
 from gui.pair_grid import PairGridPanel
@@ -61,6 +60,7 @@ class MainWindow(
 
     ready = Signal()
     explained = Signal(str)  # an explainer's maps arrived
+    fidelity_measured = Signal(str)  # and, after them, their fidelity figures
     gallery_ready = Signal()  # a background gallery was loaded
 
     def __init__(
@@ -90,6 +90,8 @@ class MainWindow(
             str(settings.value("detector", "auto")),
             str(settings.value("calibration", NONE)),
         )
+        runtime = str(settings.value("runtime", catalogue.DEFAULT_RUNTIME))
+        self.session.runtime = runtime if runtime in catalogue.RUNTIME_LABELS else "torch"
         self.runner = JobRunner(threads, self)
         self.batch_page = None  # created when first opened
         self.setWindowTitle("Patchwise: forensic face comparison workbench")
@@ -215,6 +217,7 @@ class MainWindow(
         The side keeps its previous photo until the new one has loaded: a file
         that fails leaves the work as it was (with the error shown).
         """
+        self._stop_explainers()  # new work first: the old pair's maps are not waited for
         self.panes[side].show_message(f"Loading {Path(path).name}…")
         self.runner.start(
             f"prepare-{side}",
@@ -317,11 +320,13 @@ class MainWindow(
     # -- state -> views ------------------------------------------------------------------
 
     def _photo_changed(self, side: str) -> None:
+        self._stop_explainers()  # a new photo or face: never keep explaining the old pair
         prepared = self.state.prepared[side]
         if prepared is not None:
             self.panes[side].show_photo(prepared, self.state.face_index[side])
 
     def _comparison_changed(self) -> None:
+        self._pair_changed()
         comparison = self.state.comparison
         self.grid.show_comparison(comparison)
         fused = comparison is not None and comparison.model.kind is ModelKind.FUSED
@@ -342,8 +347,7 @@ class MainWindow(
         self.model_label.setToolTip(chrome.provenance_text(model))
         timings = ", ".join(f"{k} {v:.0f} ms" for k, v in comparison.timings_ms.items())
         self.statusBar().showMessage(f"Compared ({timings or 'from cache'}).", 10000)
-        if self.maps.current not in (NO_MAP, MARGINALS):
-            self._map_toggled(self.maps.current)
+        self._refresh_overlays()
 
     def _selection_changed(self) -> None:
         selection, comparison = self.state.selection, self.state.comparison

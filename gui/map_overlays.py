@@ -24,7 +24,14 @@ NONE_INFO = "Click a cell on one aligned face to paint its terms onto the other.
 
 
 class MapOverlays:
-    """Explainer toggles, overlays on the aligned faces, opacity, colour map, SDD gallery."""
+    """Explainer toggles, overlays on the aligned faces, opacity, colour map, SDD gallery.
+
+    An explainer runs as two jobs: "explain" (the map, with provisional maps while
+    it refines) and then "fidelity". A new photo, face, model or case stops both
+    (within one batch of passes) and does not restart them on the new pair.
+    """
+
+    _provisional: tuple | None = None  # (cache key, partial maps) of the running explainer
 
     def _refresh_overlays(self) -> None:
         comparison = self.state.comparison
@@ -49,7 +56,7 @@ class MapOverlays:
             marginals = d.row_marginals() if side == "q" else d.column_marginals()
             values = paint_boxes(marginals, layout.boxes, layout.input_size)
         elif self.maps.current in catalogue.TOGGLES:
-            cached = self.session.cached_map(self.maps.current)
+            cached = self.session.cached_map(self.maps.current) or self._provisional_maps()
             if cached is None:
                 return None
             values = cached["map_a" if side == "q" else "map_b"]
@@ -59,30 +66,93 @@ class MapOverlays:
 
     def _map_toggled(self, name: str) -> None:
         """Show a map; an explainer not yet cached for this pair starts in a worker."""
-        self.runner.cancel("explain")
-        self.maps.set_busy(None)
+        self._stop_explainers()
         comparison = self.state.comparison
         if name in catalogue.TOGGLES and comparison is not None:
-            if self.session.cached_map(name) is None:
-                key = self.session.map_key(name)
-                self.maps.set_busy(0.0, name)
+            cached = self.session.cached_map(name)
+            key = self.session.map_key(name)
+            if cached is None:
+                self.maps.set_busy(0.0, f"{name}: starting")
                 self.runner.start(
                     "explain",
-                    jobs.explain_job(self.engine, name, comparison, self.session.gallery_for(name)),
-                    on_done=lambda result, k=key, n=name: self._explained(k, n, result),
+                    jobs.explain_job(
+                        name, comparison, self.session.gallery_for(name), self.session.runtime
+                    ),
+                    on_done=lambda result, k=key, n=name, c=comparison: self._explained(
+                        k, n, c, result
+                    ),
                     on_error=lambda message, expected: self._failed(message, expected, None),
                     on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
+                    on_partial=lambda maps, k=key, n=name: self._show_provisional(k, n, maps),
                 )
+            elif cached["figures"] is None:  # its fidelity was interrupted: measure it now
+                self._measure_fidelity(key, name, comparison, cached)
         self.maps.info.setText(self._map_info(name))
         self._refresh_overlays()
 
-    def _explained(self, key: tuple, name: str, result: dict) -> None:
+    def _stop_explainers(self) -> None:
+        """Cancel the running explainer and fidelity jobs and drop any provisional map."""
+        self.runner.cancel("explain")
+        self.runner.cancel("fidelity")
+        self._provisional = None
+        self.maps.set_busy(None)
+
+    def _provisional_maps(self) -> dict | None:
+        if self._provisional is None or self.state.comparison is None:
+            return None
+        key, maps = self._provisional
+        return maps if key == self.session.map_key(self.maps.current) else None
+
+    def _show_provisional(self, key: tuple, name: str, maps: dict) -> None:
+        self._provisional = (key, maps)
+        if self.maps.current == name:
+            self._refresh_overlays()
+
+    def _explained(self, key: tuple, name: str, comparison, result: dict) -> None:
+        """The map is shown at once; its fidelity is measured after, as a job of its own."""
+        self._provisional = None
         self.session.store_map(key, result)
         self.maps.set_busy(None)
         if self.maps.current == name:
             self.maps.info.setText(self._map_info(name))
             self._refresh_overlays()
         self.explained.emit(name)
+        self._measure_fidelity(key, name, comparison, result)
+
+    def _measure_fidelity(self, key: tuple, name: str, comparison, result: dict) -> None:
+        self.maps.set_busy(0.0, f"{name}: fidelity")
+        self.runner.start(
+            "fidelity",
+            jobs.fidelity_job(name, comparison, result["explanation"], self.session.runtime),
+            on_done=lambda figures, k=key, n=name: self._measured(k, n, figures),
+            on_error=lambda message, expected: self._failed(message, expected, None),
+            on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
+        )
+
+    def _measured(self, key: tuple, name: str, figures: dict) -> None:
+        self.session.store_figures(key, name, figures)
+        self.maps.set_busy(None)
+        if self.maps.current == name:
+            self.maps.info.setText(self._map_info(name))
+        self.fidelity_measured.emit(name)
+
+    def _pair_changed(self) -> None:
+        """A new photo, face, model or case: stop the explainers; a map already computed for
+        the new pair is shown, any other is not recomputed unasked (its toggle is released)."""
+        self._stop_explainers()
+        current = self.maps.current
+        if current in catalogue.TOGGLES and self.state.comparison is not None:
+            if self.session.cached_map(current) is None:
+                self.maps.choose(NONE)
+                self.statusBar().showMessage(
+                    f"{current} stopped: the pair changed. Choose it again to compute it.", 10000
+                )
+
+    def _choose_runtime(self, runtime: str) -> None:
+        """What runs the explainers' black-box passes (the score always comes from torch)."""
+        self.session.runtime = runtime
+        self.settings.setValue("runtime", runtime)
+        self._map_toggled(self.maps.current)
 
     def _map_info(self, name: str) -> str:
         if name == MARGINALS:
@@ -144,13 +214,14 @@ class MapOverlays:
             self.load_gallery(gallery.folder)
 
     def _cancel_maps(self) -> None:
-        """Stop the map and gallery jobs; a map that was not computed is no longer chosen."""
-        self.runner.cancel("explain")
+        """Stop the map, fidelity and gallery jobs; a map that was not computed is no longer
+        chosen."""
+        self._stop_explainers()
         self.runner.cancel("gallery")
-        self.maps.set_busy(None)
         current = self.maps.current
         if current in catalogue.TOGGLES and self.session.cached_map(current) is None:
             self.maps.choose(NONE)
+        self._refresh_overlays()
 
     def _gallery_changed(self) -> None:
         self.maps.gallery_label.setText(catalogue.gallery_text(self.state.gallery))

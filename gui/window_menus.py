@@ -1,9 +1,11 @@
-"""The window's menus: File (cases, photos, Quit), Edit (undo, details, galleries), Help."""
+"""The window's menus: File (cases, photos, Quit), Edit (undo, details, galleries, explainer
+runtime), Tools (batch evaluation), Help."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
+from core.workbench.explainer_catalogue import RUNTIME_LABELS
 from gui import window_chrome as chrome
 from gui.recent_files import fill_menu
 
@@ -17,6 +19,20 @@ def _add(window, menu, entries, named: dict) -> None:
         menu.addAction(action)
         if name:
             named[name] = action
+
+
+def _add_runtime_menu(window, menu, named: dict) -> None:
+    """One checkable action per runtime of the explainers' black-box passes (persisted)."""
+    group = QActionGroup(window)
+    group.setExclusive(True)
+    for runtime, title in RUNTIME_LABELS.items():
+        action = QAction(title, window, checkable=True)
+        action.setChecked(runtime == window.session.runtime)
+        action.setToolTip("the score and its decomposition always come from torch")
+        action.triggered.connect(lambda _=False, r=runtime: window._choose_runtime(r))
+        group.addAction(action)
+        menu.addAction(action)
+        named[f"runtime_{runtime}"] = action
 
 
 def build_menus(window) -> dict[str, QAction]:
@@ -61,6 +77,7 @@ def build_menus(window) -> dict[str, QAction]:
         ("search", "&Search gallery…", QKeySequence("Ctrl+F"), window.search_gallery),
     )
     _add(window, edit_menu, edit_entries, named)
+    _add_runtime_menu(window, edit_menu.addMenu("Explainer &runtime"), named)
     tools = ((None, "&Batch evaluation…", QKeySequence("Ctrl+B"), window.open_batch_page),)
     _add(window, window.menuBar().addMenu("&Tools"), tools, named)
     about = ((None, "About Patchwise", None, lambda: chrome.show_about(window)),)

@@ -1,7 +1,10 @@
 """Background jobs: one QObject worker per job, moved to its own QThread.
 
 A job is a plain function `job(progress, cancelled) -> result` that calls
-core only and never touches a widget. The worker calls `torch.set_num_threads`
+core only and never touches a widget. `progress(fraction, text, partial=None)`
+may carry a partial result (a provisional map), delivered to `on_partial` on the
+GUI thread: start, partial results, done, cancel (the pattern of Orange's
+ConcurrentWidgetMixin). The worker calls `torch.set_num_threads`
 inside `run()` (a value set on the GUI thread does not bind a later QThread),
 and emits progress, the result, a failure or the cancellation.
 
@@ -35,6 +38,7 @@ class Worker(QObject):
     """Runs one job on the thread it was moved to; signals carry the job id."""
 
     progress = Signal(int, float, str)
+    partial = Signal(int, object)
     finished = Signal(int, object)
     failed = Signal(int, str, bool)  # job id, message, expected (a PatchwiseError)
     cancelled = Signal(int)
@@ -65,8 +69,10 @@ class Worker(QObject):
         else:
             self.finished.emit(self.job_id, result)
 
-    def _report(self, fraction: float, text: str = "") -> None:
+    def _report(self, fraction: float, text: str = "", partial=None) -> None:
         self.progress.emit(self.job_id, float(fraction), text)
+        if partial is not None:
+            self.partial.emit(self.job_id, partial)
 
 
 @dataclass
@@ -78,6 +84,7 @@ class _Running:
     on_done: Callable | None
     on_error: Callable | None
     on_progress: Callable | None
+    on_partial: Callable | None = None
     alive: bool = field(default=True)  # our own flag: never ask a deleted QThread
 
 
@@ -101,6 +108,7 @@ class JobRunner(QObject):
         on_done: Callable | None = None,
         on_error: Callable | None = None,
         on_progress: Callable | None = None,
+        on_partial: Callable | None = None,
     ) -> int:
         """Run `job` in a new thread; cancels the channel's running job first."""
         self.cancel(channel)
@@ -111,12 +119,13 @@ class JobRunner(QObject):
         worker = Worker(job_id, job, self._threads)
         worker.moveToThread(thread)
         worker.progress.connect(self._on_progress)
+        worker.partial.connect(self._on_partial)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
         thread.started.connect(worker.run)
         self._jobs[job_id] = _Running(
-            channel, generation, thread, worker, on_done, on_error, on_progress
+            channel, generation, thread, worker, on_done, on_error, on_progress, on_partial
         )
         thread.start()
         self.started.emit(channel)
@@ -156,6 +165,12 @@ class JobRunner(QObject):
         running = self._current(job_id)
         if running is not None and running.on_progress is not None:
             running.on_progress(fraction, text)
+
+    @Slot(int, object)
+    def _on_partial(self, job_id: int, partial) -> None:
+        running = self._current(job_id)
+        if running is not None and running.on_partial is not None:
+            running.on_partial(partial)
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result) -> None:

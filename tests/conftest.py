@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import core  # noqa: F401  (sets OMP_WAIT_POLICY before any test imports torch)
+
 # Must be set before any QApplication exists; without it Qt aborts the process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Signing keys (core/signing/keys.py) go to a throw-away folder, never the user's.

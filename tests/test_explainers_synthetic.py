@@ -14,12 +14,13 @@ import pytest
 import torch
 
 from core.errors import UsageError
+from core.explainers import base
 from core.explainers.base import Cancelled, ExplainPair, pair_with_model
 from core.explainers.corrrise import CorrRiseSettings, PixelCorrelation, square_masks
 from core.explainers.gradcam import GradCamSettings
 from core.explainers.registry import EXPLAINERS, explain_pair
 from core.explainers.sanity import layer_groups, randomised_copy
-from core.explainers.xmaps import XMapSettings, occlusion_positions
+from core.explainers.xmaps import XMapSettings, clear_occlusion_cache, occlusion_positions
 from core.models.face_model import ModelKind, cosine_score_tensor, grid_layout
 
 SIZE = 112
@@ -182,6 +183,7 @@ def test_cancel_flag_stops_the_work(pair):
 
 
 def test_cancel_callable_and_progress_reaches_total(pair):
+    clear_occlusion_cache()
     calls = []
     explain_pair(
         "xmap",
@@ -192,8 +194,48 @@ def test_cancel_callable_and_progress_reaches_total(pair):
         lambda: False,
     )
     assert calls[-1][0] == calls[-1][1] == 2 * 49
+    clear_occlusion_cache()
     with pytest.raises(Cancelled):
         explain_pair("xmap", pair, FAST["xmap"], 0, None, lambda: True)
+
+
+def test_one_occlusion_run_serves_methods_one_two_and_three(pair, monkeypatch):
+    """Methods I-III differ only in how distances are chosen, so they share the occlusions;
+    the reused result equals a fresh run, and a partial map arrives while passes accumulate."""
+    settings = XMapSettings(patch_sizes=(14, 28), stride=7)
+    monkeypatch.setattr(base, "PARTIAL_EVERY_S", 0.0)  # a provisional map after every batch
+    clear_occlusion_cache()
+    partials = []
+    first = explain_pair(
+        "xmap", pair, settings, 0, partial=lambda a, b, d, t: partials.append((a, d, t))
+    )
+    assert first.forward_passes == 2 * (15 * 15 + 13 * 13)
+    for method in (1, 3, 2):
+        reused = explain_pair("xmap", pair, XMapSettings(method, (14, 28), 7), 0)
+        assert reused.forward_passes == 0 and reused.notes
+        clear_occlusion_cache()
+        fresh = explain_pair("xmap", pair, XMapSettings(method, (14, 28), 7), 0)
+        assert np.array_equal(reused.map_a, fresh.map_a)
+        assert np.array_equal(reused.map_b, fresh.map_b)
+    assert first.parameters["method"] == 2 and np.array_equal(first.map_a, fresh.map_a)
+    assert len(partials) >= 3
+    for provisional, done, total in partials:
+        assert provisional.shape == (SIZE, SIZE) and 0 < done < total
+
+
+def test_corrrise_provisional_maps_converge_to_the_final_one(pair, monkeypatch):
+    monkeypatch.setattr(base, "PARTIAL_EVERY_S", 0.0)
+    partials = []
+    settings = CorrRiseSettings(masks=96)
+    final = explain_pair(
+        "corrrise", pair, settings, 3, partial=lambda a, b, d, t: partials.append((a, b, d, t))
+    )
+    plain = explain_pair("corrrise", pair, settings, 3)
+    assert np.array_equal(final.map_a, plain.map_a)  # reporting changes nothing
+    assert [d for *_, d, _ in partials] == sorted({d for *_, d, _ in partials})
+    assert len(partials) >= 2 and all(0 < d < t == 192 for *_, d, t in partials)
+    gaps = [np.abs(a - final.map_a).mean() for a, *_ in partials]
+    assert gaps[-1] < gaps[0]  # more masks, closer to the final correlation
 
 
 def test_bad_settings_are_usage_errors(pair):

@@ -98,7 +98,7 @@ def test_export_report_writes_a_pdf_in_a_worker_with_progress(
     win = make_window()
     load_pair(qtbot, win, *genuine_small)
     win.set_calibration("demo")
-    with qtbot.waitSignal(win.explained, timeout=WAIT_MS):
+    with qtbot.waitSignal(win.fidelity_measured, timeout=WAIT_MS):
         win.maps.choose("Grad-CAM")  # computed in the session: the report carries it
     out = tmp_path / "report.pdf"
     progress = []

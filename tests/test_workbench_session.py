@@ -101,3 +101,37 @@ def test_the_examiners_threshold_is_recorded_beside_the_default(engine, genuine_
     session.choose_calibration("demo")  # a calibration brings its own threshold
     calibrated = session.evidence(session.calibration())
     assert session.decision_threshold(calibrated)[0] == calibrated.threshold
+
+
+@pytest.mark.slow
+def test_an_xmap_job_reports_provisional_maps_then_fidelity_completes_the_record(
+    engine, genuine_small, monkeypatch, tmp_path
+):
+    from core.explainers import base
+    from core.workbench.jobs import explain_job, fidelity_job
+
+    monkeypatch.setenv("PATCHWISE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(base, "PARTIAL_EVERY_S", 0.0)  # a provisional map after every batch
+    session = compared_session(engine, *genuine_small)
+    comparison = session.state.comparison
+    reports = []
+    result = explain_job("X-Map III", comparison, None, "onnx")(
+        lambda fraction, text, partial=None: reports.append((fraction, text, partial)),
+        lambda: False,
+    )
+    partials = [p for *_, p in reports if p is not None]
+    assert partials and all(p["map_a"].shape == (112, 112) for p in partials)
+    assert all(0 < p["done"] < p["total"] == 2346 for p in partials)
+    assert "refining — " in reports[-1][1] and " s left" in reports[-1][1]
+    assert result["figures"] is None and "being measured" in result["info"]
+    assert result["explanation"].runtime["runtime"] == "onnx"
+    key = session.map_key("X-Map III")
+    session.store_map(key, result)
+    case, _ = session.current_case()
+    assert case.results["explainers"] == []  # not recorded before its fidelity is measured
+    figures = run(fidelity_job("X-Map III", comparison, result["explanation"], "onnx"))
+    session.store_figures(key, "X-Map III", figures)
+    assert "deletion AUC" in session.cached_map("X-Map III")["info"]
+    case, _ = session.current_case()
+    assert [e["method"] for e in case.results["explainers"]] == ["xmap"]
+    assert case.results["explainers"][0]["explanation"]["runtime"]["runtime"] == "onnx"

@@ -246,8 +246,15 @@ def rerun_analyses(case: Case, comparison, files: dict[str, bytes], progress=Non
 
         spec = spec_for(recorded["method"])
         settings = _settings_from_json(spec.settings_class, recorded["settings"])
+        runtime = result.get("explanation", {}).get("runtime", {}).get("runtime", "torch")
         explanation = explain(
-            recorded["method"], comparison, settings, recorded["seed"], progress, cancel
+            recorded["method"],
+            comparison,
+            settings,
+            recorded["seed"],
+            progress,
+            cancel,
+            runtime=runtime,
         )
         explanations.append(explanation)
         for role, heat in (("A", explanation.map_a), ("B", explanation.map_b)):

@@ -61,6 +61,13 @@ def register(commands) -> None:
         choices=("squares", "grid"),
         help="CorrRISE masks: the paper's squares, or RISE-style shifted grid (docs)",
     )
+    parser.add_argument(
+        "--runtime",
+        default="onnx",
+        choices=("torch", "onnx"),
+        help="what runs the black-box passes (X-Maps, CorrRISE, fidelity): onnx (ONNX Runtime, "
+        "exported at first use, default) or torch (the reference); gradients always use torch",
+    )
     add_runtime_options(parser)
 
 
@@ -153,7 +160,9 @@ def run(args) -> int:
     comparison = engine.compare(args.image_a, args.image_b, model_id, args.face_a, args.face_b)
     settings = _settings(args, model, engine)
     print(f"{args.method} on {model_id}: cosine {comparison.cosine:.4f}")
-    explanation = explain(args.method, comparison, settings, args.seed, _progress)
+    explanation = explain(
+        args.method, comparison, settings, args.seed, _progress, runtime=args.runtime
+    )
     print(file=sys.stderr)
     out = Path(args.out)
     written = write_outputs(comparison, explanation, out, args.colormap, args.opacity, args.hls)
@@ -169,7 +178,7 @@ def run(args) -> int:
         "files": [str(p) for p in written],
     }
     if args.fidelity:
-        pair = pair_from_comparison(comparison, model)
+        pair = pair_from_comparison(comparison, model, args.runtime)
         fid_settings = FidelitySettings(steps=args.steps)
         payload["fidelity"] = fidelity(pair, explanation, fid_settings, args.seed, _progress)
         print(file=sys.stderr)
@@ -190,7 +199,8 @@ def run(args) -> int:
     json_path = Path(args.json) if args.json else out / f"{args.method}.json"
     write_json_atomically(json_path, payload)
     print(
-        f"{explanation.forward_passes} forward passes in {explanation.seconds:.2f} s; "
+        f"{explanation.forward_passes} forward passes on {explanation.runtime['runtime']} "
+        f"in {explanation.seconds:.2f} s; "
         f"maps and overlays in {out}, JSON in {json_path}"
     )
     return 0

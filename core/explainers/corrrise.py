@@ -35,7 +35,16 @@ import cv2
 import numpy as np
 
 from core.errors import UsageError
-from core.explainers.base import BatchRunner, ExplainPair, Explanation, Stopwatch, pair_scores
+from core.explainers.base import (
+    BatchRunner,
+    ExplainPair,
+    Explanation,
+    PartialReporter,
+    Stopwatch,
+    as_images,
+    pair_scores,
+    planar,
+)
 
 MASK_DESIGNS = ("grid", "squares")
 GRID_CELL_PROBABILITY = 0.5  # RISE's p: the chance that a grid cell is attenuated
@@ -117,9 +126,13 @@ class PixelCorrelation:
 
 
 def explain_corrrise(
-    pair: ExplainPair, settings: CorrRiseSettings, seed, progress=None, cancel=None
+    pair: ExplainPair, settings: CorrRiseSettings, seed, progress=None, cancel=None, partial=None
 ) -> Explanation:
-    """CorrRISE maps S_A, S_B (signed Pearson r) with S+ / S- as extras; see module docstring."""
+    """CorrRISE maps S_A, S_B (signed Pearson r) with S+ / S- as extras; see module docstring.
+
+    `partial(map_a, map_b, done, total)` receives the correlation of the masks so far
+    (from the running sums) about every second.
+    """
     settings.validate()
     watch = Stopwatch()
     size = pair.size
@@ -127,18 +140,19 @@ def explain_corrrise(
     rng = np.random.default_rng(seed)
     runner = BatchRunner(pair.model, progress, cancel, 2 * settings.masks)
     corr_a, corr_b = PixelCorrelation(size), PixelCorrelation(size)
-    face_a = pair.face_a.astype(np.float32)
-    face_b = pair.face_b.astype(np.float32)
+    reporter = PartialReporter(partial)
+    face_a, face_b = planar(pair.face_a), planar(pair.face_b)
     for start in range(0, settings.masks, runner.batch):
         count = min(runner.batch, settings.masks - start)
         if settings.mask_design == "grid":
             masks = grid_masks(rng, count, size, patch)
         else:
             masks = square_masks(rng, count, size, settings.patches, patch)
-        f_a = runner.embed(face_a[None] * masks[..., None])
-        f_b = runner.embed(face_b[None] * masks[..., None])
+        f_a = runner.embed(as_images(face_a[None] * masks[:, None]))
+        f_b = runner.embed(as_images(face_b[None] * masks[:, None]))
         corr_a.add(pair_scores(pair.model, f_a, pair.emb_b), masks)
         corr_b.add(pair_scores(pair.model, pair.emb_a, f_b), masks)
+        reporter.offer(runner.done, runner.total, lambda: (corr_a.result(), corr_b.result()))
     s_a, s_b = corr_a.result(), corr_b.result()
     extras = {
         "a_s_plus": np.maximum(s_a, 0).astype(np.float32),

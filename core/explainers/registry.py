@@ -26,6 +26,7 @@ from core.explainers.gradcam import GradCamSettings, explain_gradcam, plus_plus_
 from core.explainers.marginals import MarginalSettings, explain_marginals
 from core.explainers.sdd import SddSettings, explain_sdd
 from core.explainers.xmaps import XMapSettings, explain_xmap
+from core.models.onnx_runtime import describe_runtime
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ExplainerSpec:
     random: bool = False  # whether the seed changes the result
     # model -> why the method is not offered for it (None: offered); after needs_spatial_map
     unavailable: Callable[[object], str | None] | None = None
+    progressive: bool = False  # takes partial=callback for provisional maps
 
 
 EXPLAINERS: dict[str, ExplainerSpec] = {
@@ -47,6 +49,7 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
         explain_xmap,
         "X-Maps (systematic occlusion, Knoche et al.)",
         random=True,
+        progressive=True,
     ),
     "corrrise": ExplainerSpec(
         CorrRiseSettings,
@@ -54,6 +57,7 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
         explain_corrrise,
         "CorrRISE (random masks + Pearson correlation, Lu et al.)",
         random=True,
+        progressive=True,
     ),
     "gradcam": ExplainerSpec(
         GradCamSettings,
@@ -106,18 +110,36 @@ def spec_for(name: str) -> ExplainerSpec:
 
 
 def explain(
-    name: str, comparison, settings=None, seed: int | None = 0, progress=None, cancel=None
+    name: str,
+    comparison,
+    settings=None,
+    seed: int | None = 0,
+    progress=None,
+    cancel=None,
+    runtime: str = "torch",
+    partial=None,
 ) -> Explanation:
-    """Run explainer `name` on a Comparison (its aligned faces and cached embeddings)."""
+    """Run explainer `name` on a Comparison (its aligned faces and cached embeddings);
+    `runtime` (torch or onnx) runs the black-box passes, gradients always use torch;
+    `partial(map_a, map_b, done, total)` gets provisional maps from progressive methods."""
     spec = spec_for(name)
     settings = spec.default_settings() if settings is None else settings
     if spec.function is None:
         return explain_marginals(comparison.decomposition, comparison.model.id, seed)
-    return explain_pair(name, pair_from_comparison(comparison), settings, seed, progress, cancel)
+    if spec.needs_spatial_map:
+        runtime = "torch"
+    pair = pair_from_comparison(comparison, runtime=runtime)
+    return explain_pair(name, pair, settings, seed, progress, cancel, partial)
 
 
 def explain_pair(
-    name: str, pair: ExplainPair, settings=None, seed: int | None = 0, progress=None, cancel=None
+    name: str,
+    pair: ExplainPair,
+    settings=None,
+    seed: int | None = 0,
+    progress=None,
+    cancel=None,
+    partial=None,
 ) -> Explanation:
     """Run explainer `name` on an ExplainPair (faces, embeddings, model)."""
     spec = spec_for(name)
@@ -127,7 +149,12 @@ def explain_pair(
     if reason:
         raise MethodUnavailableError(reason)
     settings = spec.default_settings() if settings is None else settings
-    return spec.function(pair, settings, seed, progress, cancel)
+    extra = {"partial": partial} if spec.progressive and partial is not None else {}
+    explanation = spec.function(pair, settings, seed, progress, cancel, **extra)
+    gradients_only = spec.needs_spatial_map  # gradients always run on the torch reference
+    ran = getattr(pair.model, "reference", pair.model) if gradients_only else pair.model
+    explanation.runtime = describe_runtime(ran)
+    return explanation
 
 
 def randomisation_check(

@@ -22,6 +22,10 @@ from core.explainers.faithfulness import FidelitySettings
 from core.explainers.registry import availability, spec_for
 
 EXPLAINER_SEED = 0
+# What runs the black-box passes (core.models.onnx_runtime): ONNX Runtime, measured
+# 2-3x torch eager on the bundled models; "torch" is the reference. A setting.
+DEFAULT_RUNTIME = "onnx"
+RUNTIME_LABELS = {"onnx": "ONNX Runtime (fast)", "torch": "torch (reference)"}
 FIDELITY = FidelitySettings()
 SDD_K = 5
 NOT_RECORDED = {"sdd"}  # registry names whose maps a case file cannot reproduce
@@ -79,10 +83,12 @@ def settings_key(label: str, gallery=None) -> str:
     return repr(dataclasses.replace(settings, gallery=f"{gallery.folder} sha256 {digest}"))
 
 
-def cache_key(label: str, pair_key: tuple, model_id: str, gallery=None) -> tuple:
-    """Results are cached per (pair, model, settings, seed)."""
+def cache_key(
+    label: str, pair_key: tuple, model_id: str, gallery=None, runtime: str = DEFAULT_RUNTIME
+) -> tuple:
+    """Results are cached per (pair, model, settings, seed, runtime)."""
     name = TOGGLES[label][0]
-    return (pair_key, model_id, name, settings_key(label, gallery), EXPLAINER_SEED)
+    return (pair_key, model_id, name, settings_key(label, gallery), EXPLAINER_SEED, runtime)
 
 
 def gallery_text(gallery) -> str:
@@ -93,15 +99,25 @@ def gallery_text(gallery) -> str:
     return f"Background gallery: {Path(gallery.folder).name} ({len(gallery.names)} faces{skipped})."
 
 
-def describe(label: str, explanation: dict, figures: dict) -> str:
-    """The map's provenance and per-pair fidelity, flagged when no better than random."""
+def describe(label: str, explanation: dict, figures: dict | None) -> str:
+    """The map's provenance and per-pair fidelity (None: still being measured), flagged when
+    no better than random, as the panel shows them."""
+    runtime = explanation.get("runtime", {}).get("runtime", "torch")
+    head = (
+        f"<b>{label}</b>: {explanation['units']}.<br>"
+        f"seed {explanation['seed']}, {explanation['forward_passes']} forward passes on "
+        f"{RUNTIME_LABELS.get(runtime, runtime)}, {explanation['seconds']:.1f} s."
+        + "".join(f"<br>{note}." for note in explanation.get("notes", []))
+        + "<br>"
+    )
+    if figures is None:
+        return (
+            head + "<b>Per-pair score AUC</b>: being measured (after the map, in the background)…"
+        )
     worse = [k for k, v in figures.get("worse_than_random", {}).items() if v]
     flag = f" <b>WORSE THAN RANDOM</b> on {' and '.join(worse)}." if worse else ""
     joint = " both faces at the same pixels (X-Maps III)," if figures.get("mode") == "joint" else ""
-    return (
-        f"<b>{label}</b>: {explanation['units']}.<br>"
-        f"seed {explanation['seed']}, {explanation['forward_passes']} forward passes, "
-        f"{explanation['seconds']:.1f} s.<br>"
+    return head + (
         f"<b>Per-pair score AUC</b> (this pair,{joint} {FIDELITY.steps} steps; the paper's "
         f"dataset protocol is `explain-bench`): deletion AUC "
         f"{figures['deletion_auc']:.3f} (random maps {figures['random_deletion_auc']:.3f}; "

@@ -7,6 +7,7 @@ thread. Every job that touches the engine's caches or models holds
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from core.errors import PatchwiseError
@@ -17,6 +18,7 @@ from core.explainers.registry import explain
 from core.models.registry import available_model_ids, load_model
 from core.report.pdf_report import write_report
 from core.workbench.explainer_catalogue import (
+    DEFAULT_RUNTIME,
     EXPLAINER_SEED,
     FIDELITY,
     TOGGLES,
@@ -83,35 +85,63 @@ def gallery_job(folder: str, engine, model_id: str):
     return job
 
 
-def explain_job(engine, label: str, comparison, gallery=None):
-    """Maps of one explainer toggle for the comparison's pair, then their fidelity figures."""
+def refining_text(label: str, done: int, total: int, elapsed: float) -> str:
+    """'X-Map II: refining — n of N passes, about T s left' (T from the rate so far)."""
+    eta = f", about {elapsed / done * (total - done):.0f} s left" if done else ""
+    return f"{label}: refining — {done} of {total} passes{eta}"
+
+
+def explain_job(label: str, comparison, gallery=None, runtime: str = DEFAULT_RUNTIME):
+    """The maps of one explainer toggle, with provisional maps about every second.
+
+    No engine lock: the job works on a snapshot (the Comparison's read-only
+    aligned faces and cached embeddings) and on forward passes of an already
+    loaded model, which touch no engine cache, so a new comparison is never kept
+    waiting. Its progress carries {"map_a", "map_b", "done", "total"} as a partial
+    result. Fidelity is a job of its own (fidelity_job), run after the map is shown.
+    """
     name, _ = TOGGLES[label]
     settings = settings_for(label, gallery)
 
     def job(progress, cancelled):
-        def stage(offset: float):
-            return lambda done, total: progress(offset + 0.5 * done / max(total, 1), label)
+        start = time.perf_counter()
 
-        with engine.lock:
-            explanation = explain(name, comparison, settings, EXPLAINER_SEED, stage(0.0), cancelled)
-            figures = fidelity(
-                pair_from_comparison(comparison),
-                explanation,
-                FIDELITY,
-                EXPLAINER_SEED,
-                stage(0.5),
-                cancelled,
-            )
+        def text(done: int, total: int) -> str:
+            return refining_text(label, done, total, time.perf_counter() - start)
+
+        def step(done: int, total: int) -> None:
+            progress(done / max(total, 1), text(done, total))
+
+        def partial(map_a, map_b, done: int, total: int) -> None:
+            maps = {"map_a": map_a, "map_b": map_b, "done": done, "total": total}
+            progress(done / max(total, 1), text(done, total), maps)
+
+        explanation = explain(
+            name, comparison, settings, EXPLAINER_SEED, step, cancelled, runtime, partial
+        )
         return {
             "map_a": explanation.map_a,
             "map_b": explanation.map_b,
-            "info": describe(label, explanation.to_json(), figures),
+            "info": describe(label, explanation.to_json(), None),
             "method": name,
             "settings": settings,
             "seed": EXPLAINER_SEED,
             "explanation": explanation,  # kept so that a case can record it
-            "figures": figures,
+            "figures": None,  # fidelity_job's, once measured
         }
+
+    return job
+
+
+def fidelity_job(label: str, comparison, explanation, runtime: str = DEFAULT_RUNTIME):
+    """Deletion/insertion fidelity of a computed map against random maps (no engine lock)."""
+
+    def job(progress, cancelled):
+        def step(done: int, total: int) -> None:
+            progress(done / max(total, 1), f"{label}: fidelity — {done} of {total} passes")
+
+        pair = pair_from_comparison(comparison, runtime=runtime)
+        return fidelity(pair, explanation, FIDELITY, EXPLAINER_SEED, step, cancelled)
 
     return job
 

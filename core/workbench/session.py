@@ -67,6 +67,7 @@ class Session:
         self._calibrations = CalibrationCache()
         self._maps: dict[tuple, dict] = {}
         self.search_origin: dict | None = None  # set when K was opened from a gallery search
+        self.runtime = catalogue.DEFAULT_RUNTIME  # what runs the explainers' black-box passes
 
     # -- strength of evidence ----------------------------------------------------------
 
@@ -122,7 +123,9 @@ class Session:
     def map_key(self, label: str) -> tuple:
         state = self.state
         pair = tuple((state.prepared[s].evidence.sha256, state.face_index[s]) for s in SIDES)
-        return catalogue.cache_key(label, pair, state.model_id, self.gallery_for(label))
+        return catalogue.cache_key(
+            label, pair, state.model_id, self.gallery_for(label), self.runtime
+        )
 
     def cached_map(self, label: str) -> dict | None:
         """The toggle's computed maps for the current pair and model, if any."""
@@ -132,6 +135,13 @@ class Session:
 
     def store_map(self, key: tuple, result: dict) -> None:
         self._maps[key] = result
+
+    def store_figures(self, key: tuple, label: str, figures: dict) -> None:
+        """Add the fidelity figures (measured after the map) to a stored map."""
+        result = self._maps.get(key)
+        if result is not None:
+            result["figures"] = figures
+            result["info"] = catalogue.describe(label, result["explanation"].to_json(), figures)
 
     # -- the case ---------------------------------------------------------------------------
 
@@ -149,7 +159,12 @@ class Session:
         apply_details(case, state.take_case_details())
         set_threshold(case, self.threshold)
         computed = [self.cached_map(label) for label in catalogue.TOGGLES]
-        recordable = [c for c in computed if c and c["method"] not in catalogue.NOT_RECORDED]
+        # a map is recorded with its fidelity figures, so only once they are measured
+        recordable = [
+            c
+            for c in computed
+            if c and c["figures"] is not None and c["method"] not in catalogue.NOT_RECORDED
+        ]
         explanations = record_explanations(case, recordable)
         state.set_case(case)
         return case, explanations
