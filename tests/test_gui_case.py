@@ -223,7 +223,7 @@ def test_the_view_model_tracks_unsaved_work_and_a_restored_case_is_clean():
 def test_signature_status_in_the_status_bar_and_details_and_a_red_banner_when_modified(
     qtbot, make_window, genuine_small, tmp_path, monkeypatch
 ):
-    from hostile_corpus import with_manifest
+    from hostile_corpus import with_manifest, without_signature
 
     from gui import case_details_dialog
 
@@ -253,6 +253,14 @@ def test_signature_status_in_the_status_bar_and_details_and_a_red_banner_when_mo
     assert "#b71c1c" in fresh.signature_banner.styleSheet()  # red
     assert "modified after signing" in fresh.status.signature_label.text()
     assert [kind for kind, _, _ in fresh.dialogs] == ["warning"]
+
+    unsigned = without_signature(saved, tmp_path / "unsigned.pwcase")
+    third = make_window()
+    with qtbot.waitSignal(third.ready, timeout=WAIT_MS):
+        assert third.open_case(str(unsigned))
+    assert third.signature_banner.text().startswith("This case is not signed by a trusted key")
+    assert "#fff3cd" in third.signature_banner.styleSheet()  # amber, not red
+    assert third.dialogs == []  # intact, only unsigned
 
 
 def test_recent_files_list_the_photos_and_cases_newest_first(

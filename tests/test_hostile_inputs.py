@@ -768,3 +768,17 @@ def test_an_unverified_lab_calibration_is_a_warning_of_the_report():
         calibration=case.settings["calibration"],
     )
     assert any(w.startswith("CALIBRATION NOT VERIFIED") for w in warnings_for(ctx))
+
+
+def test_a_case_saved_before_signing_opens_unsigned_and_unanchored(good_case, tmp_path):
+    def as_version_1(manifest):
+        manifest["schema"] = "patchwise.case/1"
+        del manifest["audit_head_sha256"], manifest["settings"]["runtime"]
+
+    old = without_signature(
+        with_manifest(good_case, tmp_path / "v1-signed.pwcase", as_version_1),
+        tmp_path / "v1.pwcase",
+    )
+    _, _, verification = open_case(old)
+    assert verification.ok and verification.signature.status == "unsigned"
+    assert any("NOT anchored" in line for line in verification.checked)

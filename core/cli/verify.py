@@ -23,7 +23,14 @@ def register(commands) -> None:
     parser = commands.add_parser(
         "verify", help="check the signature and integrity of a .pwcase or a calibration file"
     )
-    parser.add_argument("file", help="a .pwcase case file or a calibration .json")
+    parser.add_argument("file", help="a .pwcase case file, a PDF report or a calibration .json")
+    parser.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="CERT.pem",
+        help="for a PDF: a certificate to trust as a root (a lab's CA for `report --pkcs12`)",
+    )
 
 
 def run(args) -> int:
@@ -31,14 +38,14 @@ def run(args) -> int:
     if suffix == ".json":
         return _verify_calibration(args.file)
     if suffix == ".pdf":
-        return _verify_pdf(args.file)
+        return _verify_pdf(args.file, args.root)
     return _verify_case(args.file)
 
 
-def _verify_pdf(path: str) -> int:
-    from core.report.pdf_signing import check_pdf
+def _verify_pdf(path: str, roots: list[str]) -> int:
+    from core.report.pdf_signing import check_pdf, load_root_certificate
 
-    checks = check_pdf(path)
+    checks = check_pdf(path, tuple(load_root_certificate(root) for root in roots))
     if not checks:
         raise CaseFileError(f"{path}: the PDF carries no signature")
     for check in checks:

@@ -97,6 +97,21 @@ def pkcs12_pdf_signer(path: str | Path, passphrase: str | None):
         raise UsageError(f"{source}: cannot load the PKCS#12 file ({exc})") from None
 
 
+def load_root_certificate(path: str | Path) -> asn1_x509.Certificate:
+    """A PEM or DER certificate to trust as a root when checking PDF signatures."""
+    source = Path(path)
+    data = read_regular_file(source, MAX_PKCS12_BYTES, UsageError, "certificate")
+    try:
+        loaded = (
+            x509.load_pem_x509_certificate(data)
+            if data.lstrip().startswith(b"-----")
+            else x509.load_der_x509_certificate(data)
+        )
+    except ValueError as exc:
+        raise UsageError(f"{source}: not an X.509 certificate ({exc})") from None
+    return _as_asn1(loaded)
+
+
 def sign_pdf(data: bytes, signer) -> bytes:
     """The PDF `data` with a PAdES B-B signature by `signer` appended (incremental update)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
