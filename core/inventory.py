@@ -10,9 +10,9 @@ from core.models.registry import available_model_ids, load_model, model_card
 
 
 def inventory(args) -> dict:
-    from core.cli.runtime_options import apply_model_pack
+    from core.models.onnx_pack import use_model_pack
 
-    apply_model_pack(args)
+    use_model_pack(getattr(args, "model_pack", None))
     device = select_device(args.device)
     models = []
     for model_id in available_model_ids():

@@ -14,7 +14,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.atomic_write import write_bytes_atomically
-from core.cli.runtime_options import apply_model_pack
+from core.models.onnx_pack import use_model_pack
 from core.models.registry import load_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def run_gui(args) -> int:
             max_pixels=args.max_pixels,
         )
 
-    apply_model_pack(args)
+    use_model_pack(args.model_pack)
     engine = engine_with_detector(args.detector)
     if args.model is not None:
         # A bundled id, a checkpoint name or path, or a pack model: loading it is the

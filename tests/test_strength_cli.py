@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from core.cli import main
-from core.models.registry import DEFAULT_MODEL
 
 SUBSET = {
     "obama": ["obama_1.jpg", "obama_2.jpg", "obama_3.jpg"],
@@ -61,7 +60,7 @@ def test_calibrate_writes_a_traceable_file(calibration):
     assert len(data["dataset"]["files"]) == 7
     assert all(len(f["sha256"]) == 64 for f in data["dataset"]["files"])
     assert data["dataset"]["failed_images"] == []
-    assert data["model"]["id"] == DEFAULT_MODEL and len(data["model"]["weights_sha256"]) == 64
+    assert data["model"]["id"] == "faceres" and len(data["model"]["weights_sha256"]) == 64
 
 
 @pytest.mark.slow

@@ -44,19 +44,12 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def apply_model_pack(args) -> None:
-    """Make `--model-pack DIR`'s recognition models loadable."""
-    if getattr(args, "model_pack", None):
-        from core.models.onnx_pack import add_pack_dir
-
-        add_pack_dir(args.model_pack)
-
-
 def engine_from_args(args):
     """An Engine configured by the runtime options (device, threads, detector, pixel limit)."""
     from core.engine import make_engine
+    from core.models.onnx_pack import use_model_pack
 
-    apply_model_pack(args)
+    use_model_pack(args.model_pack)
 
     return make_engine(
         device=args.device,

@@ -45,6 +45,12 @@ def add_pack_dir(directory: str | os.PathLike) -> None:
     _extra_dirs.insert(0, path)
 
 
+def use_model_pack(directory: str | os.PathLike | None) -> None:
+    """`--model-pack DIR` from any front end: add DIR when one was given."""
+    if directory:
+        add_pack_dir(directory)
+
+
 def pack_dirs() -> list[Path]:
     env = os.environ.get(ENV_VAR, "").strip()
     root = Path.home() / ".insightface" / "models"
