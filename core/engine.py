@@ -257,7 +257,7 @@ class Engine:
         with timer.stage("decompose"):
             decomposition = score_features(model, f_a, f_b)
         with timer.stage("forward check"):
-            forward = forward_score(model, al_a.image, al_b.image)
+            forward = self._forward_score(model, [(prep_a, face_a), (prep_b, face_b)], al_a, al_b)
         return Comparison(
             a=FaceSide(prep_a, face_a, al_a, f_a),
             b=FaceSide(prep_b, face_b, al_b, f_b),
@@ -268,6 +268,17 @@ class Engine:
             timings_ms=timer.ms,
             forward_score=forward,
         )
+
+    def _forward_score(self, model, items, al_a: AlignedFace, al_b: AlignedFace) -> float:
+        """core/forward_check.py's score; a fused model's is its members' forward scores fused
+        (each member on its own aligned faces, cached by side_features)."""
+        if not hasattr(model, "members"):
+            return forward_score(model, al_a.image, al_b.image)
+        scores = []
+        for member in model.members:
+            (m_a, _), (m_b, _) = self.side_features(items, member)
+            scores.append(forward_score(member, m_a.image, m_b.image))
+        return model.fuse_scores(scores)
 
     def _remember(self, cache: OrderedDict, key, value) -> None:
         cache[key] = value

@@ -52,6 +52,7 @@ def test_fused_score_on_real_photos_sums_exactly(engine, faces_dir):
         expected = sum(w * c for w, c in zip(model.weights, members, strict=True))
         assert d.cosine == pytest.approx(expected + model.intercept, abs=1e-9)
         assert d.residual < 1e-5
+        assert comparison.forward_residual < 1e-5  # members' own forward passes, fused
         assert [p["cosine"] for p in d.parts[:-1]] == pytest.approx(members, abs=1e-12)
     genuine = engine.compare(obama / "obama_1.jpg", obama / "obama_2.jpg", "fused").cosine
     assert genuine > comparison.cosine  # Obama vs Obama outscores Obama vs Biden

@@ -16,7 +16,7 @@ from core.alignment import AlignedFace
 from core.dlib_chip import CHIP_SIZE, align_dlib_chip
 from core.models.bundled import _batched, _provenance, _to_tensor
 from core.models.dlib_resnet_net import MAP_SIZE, load_dlib_resnet
-from core.models.face_model import CellFeatures, ModelKind, grid_layout
+from core.models.face_model import CellFeatures, ModelKind, cosine_score_tensor, grid_layout
 from core.models.weights import verified_weights
 
 
@@ -25,6 +25,7 @@ class DlibResNetModel:
 
     id = "dlib-resnet"
     kind = ModelKind.GRID
+    score_tensor = staticmethod(cosine_score_tensor)  # the score is the cosine
     input_size = CHIP_SIZE
     label = "dlib face-recognition ResNet v1 (face_recognition 1.3), full face; 2x2 grid cells"
 

@@ -176,6 +176,13 @@ class FusedModel:
     def embed_tensor(self, x: torch.Tensor) -> torch.Tensor:
         _refuse_single_network()
 
+    def score_tensor(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        _refuse_single_network()
+
+    def fuse_scores(self, member_scores: list[float]) -> float:
+        """sum_m w_m * score_m + b: the fused score from each member's own score."""
+        return self.intercept + sum(w * s for w, s in zip(self.weights, member_scores, strict=True))
+
     def spatial_forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError("fused has no single feature map; explain a member model")
 

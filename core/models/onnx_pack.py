@@ -29,7 +29,7 @@ import torch
 
 from core.errors import ModelNotFoundError
 from core.file_hash import sha256_file
-from core.models.face_model import CellFeatures, ModelKind, grid_layout
+from core.models.face_model import CellFeatures, ModelKind, cosine_score_tensor, grid_layout
 
 ENV_VAR = "PATCHWISE_MODEL_PACK"
 ID_PREFIX = "pack:"
@@ -159,6 +159,7 @@ class PackRecognitionModel:
 
     input_size = 112
     kind = ModelKind.GRID
+    score_tensor = staticmethod(cosine_score_tensor)  # the score is the cosine
 
     def __init__(self, model_id: str, path: Path):
         import onnx
