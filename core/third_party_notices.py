@@ -131,11 +131,14 @@ def font_notice() -> Notice:
 
 
 def model_notices() -> list[Notice]:
-    """One notice per entry of resources/models/manifest.json, from its `license` block."""
+    """One notice per third-party entry of resources/models/manifest.json (those with a
+    `license` block); Patchwise's own files there, such as the fusion fit, have none."""
     manifest = json.loads((RESOURCES_DIR / "models" / "manifest.json").read_text("utf-8"))
     notices = []
     for model_id, entry in sorted(manifest.items()):
-        licence = entry.get("license", {})
+        if "license" not in entry:
+            continue
+        licence = entry["license"]
         source = entry.get("source", {})
         version = source.get("version") or "see origin"
         text = "\n\n".join(

@@ -123,7 +123,7 @@ def test_an_explainer_runs_in_a_worker_while_the_gui_ticks_and_cancel_stops_it(
 
     with qtbot.waitSignal(window.explained, timeout=WAIT_MS):
         window.maps.choose("Grad-CAM")
-    assert "Per-pair score AUC</b>: being measured" in window.maps.info.text()  # the map comes first
+    assert "Per-pair score AUC</b>: being measured" in window.maps.info.text()  # map first
     qtbot.waitUntil(lambda: "deletion AUC" in window.maps.info.text(), timeout=WAIT_MS)
     timer.stop()
     assert window.panes["q"].overlay.image.shape == (112, 112, 4)

@@ -27,6 +27,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+# pyhanko (with lxml and its other native parts) is imported with this module, not on first
+# use: a first import inside the report worker held the GIL for ~0.1 s while loading native
+# libraries, which stalled the GUI thread (tests/test_gui_heartbeat.py).
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign import fields, signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
 from core.errors import UsageError
 from core.safe_read import read_regular_file
 from core.signing import key_store
@@ -67,8 +75,6 @@ def _as_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
 
 def examiner_pdf_signer():
     """A pyhanko signer from the examiner key and a self-signed certificate made from it."""
-    from pyhanko.sign import signers
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     signer = key_store().signer()
     certificate = _as_asn1(_self_signed_certificate(signer))
@@ -86,7 +92,6 @@ def examiner_pdf_signer():
 
 def pkcs12_pdf_signer(path: str | Path, passphrase: str | None):
     """A pyhanko signer from a lab's PKCS#12 file (key, certificate and its chain)."""
-    from pyhanko.sign import signers
 
     source = Path(path)
     data = read_regular_file(source, MAX_PKCS12_BYTES, UsageError, "PKCS#12 file")
@@ -114,8 +119,6 @@ def load_root_certificate(path: str | Path) -> asn1_x509.Certificate:
 
 def sign_pdf(data: bytes, signer) -> bytes:
     """The PDF `data` with a PAdES B-B signature by `signer` appended (incremental update)."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     metadata = signers.PdfSignatureMetadata(
@@ -156,7 +159,6 @@ class PdfSignatureCheck:
 
 def check_pdf(path: str | Path, extra_roots: tuple = ()) -> list[PdfSignatureCheck]:
     """Every signature of a PDF, checked offline (an empty list: the PDF is unsigned)."""
-    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
