@@ -10,6 +10,13 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+# Imported with this module rather than on first use, so that a report worker does not load
+# native code (FreeType) while the GUI thread waits for the GIL (tests/test_gui_heartbeat.py).
+from PIL import ImageFont
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
 from core.resource_paths import RESOURCES_DIR
 
 FONTS_DIR = RESOURCES_DIR / "fonts"
@@ -31,9 +38,6 @@ def font_path(name: str) -> Path:
 @cache
 def register_fonts() -> None:
     """Register the three fonts (and the Sans family's bold) with reportlab, once."""
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     for name in FONT_FILES:
         pdfmetrics.registerFont(TTFont(name, str(font_path(name))))
@@ -46,6 +50,5 @@ def register_fonts() -> None:
 @cache
 def pil_font(size: int, bold: bool = False):
     """A PIL TrueType font for text drawn inside figures."""
-    from PIL import ImageFont
 
     return ImageFont.truetype(str(font_path(BOLD if bold else REGULAR)), size)

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 # pyhanko (with lxml and its other native parts) is imported with this module, not on first
-# use: a first import inside the report worker held the GIL for ~0.1 s while loading native
-# libraries, which stalled the GUI thread (tests/test_gui_heartbeat.py).
+# use: a first import inside the report worker loads native libraries while holding the GIL,
+# which stalled the GUI thread (tests/test_gui_heartbeat.py).
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
