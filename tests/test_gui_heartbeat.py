@@ -68,7 +68,11 @@ def test_the_gui_thread_is_never_blocked_for_more_than_50_ms(
             win.model_box.setCurrentText("faceres-rrf56")
 
     def export():
+        views = win.centralWidget().geometry()
         assert win.export_report(pdf)
+        qtbot.wait(20)
+        assert win.report_bar.isVisible() and win.case_banner.isVisible()
+        assert win.centralWidget().geometry() == views  # the progress bar moves no view
         qtbot.waitUntil(lambda: not win.runner.is_busy("report"), timeout=WAIT_MS)
 
     def reopen():
