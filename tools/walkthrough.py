@@ -132,6 +132,22 @@ def when_ready(window, action) -> None:
 # -- screenshots ---------------------------------------------------------------------------
 
 
+def quantise(image):
+    """A PALETTE_COLOURS-colour copy of an RGB PIL image: a median-cut palette plus the exact
+    outline colours of the photo panes, so that thin face and patch outlines keep their
+    meaning (median cut alone merges their few pixels into the photo's colours)."""
+    from PIL import Image
+
+    from gui.photo_pane import CHOSEN, OTHER, PATCH
+
+    kept = [channel for colour in (CHOSEN, OTHER, PATCH) for channel in colour.getRgb()[:3]]
+    count = PALETTE_COLOURS - len(kept) // 3
+    base = image.quantize(count, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(base.getpalette()[: 3 * count] + kept)
+    return image.quantize(palette=palette, dither=Image.Dither.NONE)
+
+
 def save_compact_png(widget, path: Path) -> int:
     """The widget as a palette PNG (PALETTE_COLOURS colours), written atomically; its size."""
     import io
@@ -147,9 +163,8 @@ def save_compact_png(widget, path: Path) -> int:
     widget.grab().save(buffer, "PNG")
     buffer.close()
     image = Image.open(io.BytesIO(bytes(data))).convert("RGB")
-    palette = image.quantize(PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT, dither=0)
     out = io.BytesIO()
-    palette.save(out, "PNG", optimize=True)
+    quantise(image).save(out, "PNG", optimize=True)
     write_bytes_atomically(str(path), out.getvalue())
     return len(out.getvalue())
 
@@ -229,15 +244,16 @@ class Walkthrough:
             widths=widths,
         )
 
-    def correct_landmarks(self, shift=(2.0, 0.0)) -> tuple[Step, Step]:
-        """Click Landmarks on Q, click the five points (the detector's, moved by `shift`)."""
+    def correct_landmarks(self, shift=(0.08, 0.05)) -> tuple[Step, Step]:
+        """Click Landmarks on Q, then the five points: the detector's, moved by `shift`
+        (x, y) times the distance between the eyes (a correction at any photo scale)."""
         import numpy as np
 
         win = self.window
         pane = win.panes["q"]
         before = win.state.comparison
         detected = np.asarray(before.a.prepared.faces[before.a.index].landmarks, dtype=float)
-        points = detected + np.asarray(shift)
+        points = detected + np.asarray(shift) * np.linalg.norm(detected[1] - detected[0])
         pane.fit_all()  # every landmark in view
         pane.place_button.click()
         for x, y in points[:4]:
@@ -250,14 +266,19 @@ class Walkthrough:
         when_ready(win, lambda: click(pane.photo_widget, pane.photo_view, *points[4]))
         after = win.state.comparison
         face = after.a.prepared.faces[after.a.index]
-        moved = np.abs(np.asarray(face.landmarks) - detected).max(axis=1)
+        moved = np.linalg.norm(np.asarray(face.landmarks) - detected, axis=1)
         placed = self._record(
             "landmarks-placed",
             f"fifth point clicked: Q realigned on hand-placed landmarks (placed_by_hand="
             f"{face.placed_by_hand}, moved {moved.min():.1f}-{moved.max():.1f} px from the "
-            f"detector's); score {before.cosine:+.4f} -> {after.cosine:+.4f}; "
-            f"Edit menu: {win.undo_action.text().replace('&', '')}",
+            f"detector's); score {before.cosine:+.6f} -> {after.cosine:+.6f}; "
+            f"Edit menu: {win.undo_action.text().replace('&', '')}; the pane says: "
+            f"{pane.info.text()}",
             placed_by_hand=face.placed_by_hand,
+            moved=moved,
+            intended=float(np.linalg.norm(points[0] - detected[0])),
+            marks=len(pane.point_marks.data),
+            info=pane.info.text(),
             before=before.cosine,
             after=after.cosine,
         )
