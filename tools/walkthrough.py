@@ -153,16 +153,11 @@ def save_compact_png(widget, path: Path) -> int:
     import io
 
     from PIL import Image
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 
     from core.atomic_write import write_bytes_atomically
+    from gui.figure_export import png_bytes
 
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    widget.grab().save(buffer, "PNG")
-    buffer.close()
-    image = Image.open(io.BytesIO(bytes(data))).convert("RGB")
+    image = Image.open(io.BytesIO(png_bytes(widget))).convert("RGB")
     out = io.BytesIO()
     quantise(image).save(out, "PNG", optimize=True)
     write_bytes_atomically(str(path), out.getvalue())
