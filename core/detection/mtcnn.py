@@ -76,20 +76,52 @@ def _flatten_whc(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 2, 1).reshape(x.shape[0], -1)
 
 
-def max_pool_2x2_ceil(x: torch.Tensor) -> torch.Tensor:
-    """``nn.MaxPool2d(2, 2, ceil_mode=True)``, exactly, as three in-place strided maxima.
+class PReLU(nn.PReLU):
+    """nn.PReLU (same weights, same results) that is fast on channels-last maps too.
 
-    Each output starts as the top-left pixel of its 2x2 window and takes the maximum
-    with the other three where the window has them (a window on an odd last row or
-    column has fewer: ceil mode). On a CPU this is about twice as fast as torch's
-    pooling kernel on P-Net's 10-channel channels-last maps.
+    On an N x C x H x W map stored channels last, torch's kernel loops over the C
+    channels innermost (3-4x slower on a CPU than on a contiguous map). Viewed as
+    (N H) x (W C) rows, with the C slopes repeated W times, the same slopes meet
+    the same values in one long, vectorised inner loop.
     """
-    out = x[..., 0::2, 0::2].clone(memory_format=torch.channels_last)
-    for dy, dx in ((0, 1), (1, 0), (1, 1)):
-        part = x[..., dy::2, dx::2]
-        target = out[..., : part.shape[-2], : part.shape[-1]]
-        torch.maximum(target, part, out=target)
-    return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or not x.is_contiguous(memory_format=torch.channels_last):
+            return super().forward(x)
+        n, c, h, w = x.shape
+        rows = x.permute(0, 2, 3, 1).reshape(n * h, w * c)
+        out = F.prelu(rows, self.weight.repeat(w))
+        return out.view(n, h, w, c).permute(0, 3, 1, 2)
+
+
+class MaxPool2dCeil(nn.Module):
+    """``nn.MaxPool2d(kernel, stride, ceil_mode=True)``, exactly, as strided in-place maxima.
+
+    Each output starts as the top-left pixel of its window and takes the maximum with
+    every other offset of the window where the window has it (windows on the last
+    rows or columns may hold fewer: ceil mode). On a CPU this is 2-3x faster than
+    torch's pooling kernel on the networks' channels-last maps.
+    """
+
+    def __init__(self, kernel: int, stride: int) -> None:
+        super().__init__()
+        self.kernel, self.stride = kernel, stride
+
+    def _out_size(self, n: int) -> int:
+        out = -(-(n - self.kernel) // self.stride) + 1
+        return out - 1 if (out - 1) * self.stride >= n else out  # last window starts inside
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w, s = self._out_size(x.shape[-2]), self._out_size(x.shape[-1]), self.stride
+        out = x[..., : (h - 1) * s + 1 : s, : (w - 1) * s + 1 : s]
+        out = out.clone(memory_format=torch.channels_last)
+        for dy in range(self.kernel):
+            for dx in range(self.kernel):
+                if dy or dx:
+                    part = x[..., dy::s, dx::s][..., :h, :w]
+                    target = out[..., : part.shape[-2], : part.shape[-1]]
+                    torch.maximum(target, part, out=target)
+        return out
 
 
 class PNet(nn.Module):
@@ -98,16 +130,17 @@ class PNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 10, 3)
-        self.prelu1 = nn.PReLU(10)
+        self.prelu1 = PReLU(10)
+        self.pool1 = MaxPool2dCeil(2, 2)
         self.conv2 = nn.Conv2d(10, 16, 3)
-        self.prelu2 = nn.PReLU(16)
+        self.prelu2 = PReLU(16)
         self.conv3 = nn.Conv2d(16, 32, 3)
-        self.prelu3 = nn.PReLU(32)
+        self.prelu3 = PReLU(32)
         self.conv4_1 = nn.Conv2d(32, 2, 1)  # face / not-face logits
         self.conv4_2 = nn.Conv2d(32, 4, 1)  # box regression
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = max_pool_2x2_ceil(self.prelu1(self.conv1(x)))
+        x = self.pool1(self.prelu1(self.conv1(x)))
         x = self.prelu2(self.conv2(x))
         x = self.prelu3(self.conv3(x))
         prob = torch.softmax(self.conv4_1(x), dim=1)[:, 1]  # N x H' x W'
@@ -121,15 +154,15 @@ class RNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 28, 3)
-        self.prelu1 = nn.PReLU(28)
-        self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.prelu1 = PReLU(28)
+        self.pool1 = MaxPool2dCeil(3, 2)
         self.conv2 = nn.Conv2d(28, 48, 3)
-        self.prelu2 = nn.PReLU(48)
-        self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.prelu2 = PReLU(48)
+        self.pool2 = MaxPool2dCeil(3, 2)
         self.conv3 = nn.Conv2d(48, 64, 2)
-        self.prelu3 = nn.PReLU(64)
+        self.prelu3 = PReLU(64)
         self.dense4 = nn.Linear(3 * 3 * 64, 128)
-        self.prelu4 = nn.PReLU(128)
+        self.prelu4 = PReLU(128)
         self.dense5_1 = nn.Linear(128, 2)
         self.dense5_2 = nn.Linear(128, 4)
 
@@ -148,18 +181,18 @@ class ONet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 32, 3)
-        self.prelu1 = nn.PReLU(32)
-        self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.prelu1 = PReLU(32)
+        self.pool1 = MaxPool2dCeil(3, 2)
         self.conv2 = nn.Conv2d(32, 64, 3)
-        self.prelu2 = nn.PReLU(64)
-        self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.prelu2 = PReLU(64)
+        self.pool2 = MaxPool2dCeil(3, 2)
         self.conv3 = nn.Conv2d(64, 64, 3)
-        self.prelu3 = nn.PReLU(64)
-        self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
+        self.prelu3 = PReLU(64)
+        self.pool3 = MaxPool2dCeil(2, 2)
         self.conv4 = nn.Conv2d(64, 128, 2)
-        self.prelu4 = nn.PReLU(128)
+        self.prelu4 = PReLU(128)
         self.dense5 = nn.Linear(3 * 3 * 128, 256)
-        self.prelu5 = nn.PReLU(256)
+        self.prelu5 = PReLU(256)
         self.dense6_1 = nn.Linear(256, 2)
         self.dense6_2 = nn.Linear(256, 4)
         self.dense6_3 = nn.Linear(256, 10)
