@@ -1,0 +1,65 @@
+"""MTCNN's fast building blocks give torch's own results: pools and PReLU exactly, the pyramid
+within float32 rounding (issue 12)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from core.detection.area_pyramid import area_shrink, area_windows
+from core.detection.mtcnn import MaxPool2dCeil, PReLU
+
+
+@pytest.mark.parametrize(("kernel", "stride"), [(2, 2), (3, 2)])
+def test_max_pool_equals_torch_ceil_mode_exactly(kernel, stride):
+    torch.manual_seed(0)
+    reference, fast = nn.MaxPool2d(kernel, stride, ceil_mode=True), MaxPool2dCeil(kernel, stride)
+    for h, w in itertools.product((3, 4, 5, 9, 22, 23), (3, 4, 7, 10, 21)):
+        x = torch.randn(2, 5, h, w)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            x = x.contiguous(memory_format=layout)
+            assert torch.equal(fast(x), reference(x)), (h, w, layout)
+
+
+def test_prelu_equals_torch_exactly_in_both_layouts():
+    torch.manual_seed(0)
+    reference, fast = nn.PReLU(10), PReLU(10)
+    with torch.no_grad():
+        reference.weight.copy_(torch.linspace(-1.3, 1.0, 10))  # negative slopes too
+        fast.weight.copy_(reference.weight)
+        x = torch.randn(3, 10, 17, 23)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            x = x.contiguous(memory_format=layout)
+            assert torch.equal(fast(x), reference(x))
+        dense = torch.randn(4, 10)
+        assert torch.equal(fast(dense), reference(dense))
+
+
+def test_area_windows_are_adaptive_pooling_windows():
+    first, length = area_windows(10, 4)  # 2.5 input pixels per output pixel
+    assert first.tolist() == [0, 2, 5, 7]
+    assert length.tolist() == [3, 3, 3, 3]
+    first, length = area_windows(6, 6)
+    assert first.tolist() == list(range(6)) and length.tolist() == [1] * 6
+
+
+def test_area_shrink_matches_torch_area_interpolation():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (137, 91, 3), dtype=np.uint8)
+    source = torch.from_numpy(image)
+    reference = torch.from_numpy(image).permute(2, 0, 1)[None].float()
+    for size in ((83, 55), (59, 39), (12, 12)):  # ratios 0.6 and 0.709 as in the pyramid
+        shrunk = area_shrink(source, *size)
+        reference = F.interpolate(reference, size=size, mode="area")
+        expected = reference[0].permute(1, 2, 0)
+        assert shrunk.shape == expected.shape
+        assert (shrunk - expected).abs().max().item() <= 1e-4  # float32 rounding on 0..255
+        source = shrunk
+    # a constant image stays exactly constant
+    flat = area_shrink(torch.full((50, 40, 3), 7, dtype=torch.uint8), 31, 29)
+    assert torch.equal(flat, torch.full((31, 29, 3), 7.0))
