@@ -1,4 +1,4 @@
-"""MTCNN's fast building blocks give torch's own results: pools and PReLU exactly, the pyramid
+"""MTCNN's fast building blocks give the plain results: pools, PReLU and NMS exactly, the pyramid
 within float32 rounding (issue 12)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.detection.area_pyramid import area_shrink, area_windows
-from core.detection.mtcnn import MaxPool2dCeil, PReLU
+from core.detection.mtcnn import MaxPool2dCeil, PReLU, nms
 
 
 @pytest.mark.parametrize(("kernel", "stride"), [(2, 2), (3, 2)])
@@ -63,3 +63,31 @@ def test_area_shrink_matches_torch_area_interpolation():
     # a constant image stays exactly constant
     flat = area_shrink(torch.full((50, 40, 3), 7, dtype=torch.uint8), 31, 29)
     assert torch.equal(flat, torch.full((31, 29, 3), 7.0))
+
+
+def _greedy_nms(boxes, scores, threshold, mode):
+    """The textbook loop: take the best remaining box, drop every box it overlaps too much."""
+    x1, y1, x2, y2 = boxes.T
+    areas = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
+    order, keep = np.argsort(-scores, kind="stable"), []
+    while order.size:
+        i, rest = order[0], order[1:]
+        keep.append(i)
+        iw = np.maximum(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0.0)
+        ih = np.maximum(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0.0)
+        inter = iw * ih
+        union = areas[i] + areas[rest] - inter
+        denom = np.minimum(areas[i], areas[rest]) if mode == "min" else union
+        order = rest[inter / np.maximum(denom, 1e-12) <= threshold]
+    return keep
+
+
+@pytest.mark.parametrize("count", [1, 7, 300, 700])  # 700: more than one block of rows
+def test_block_nms_keeps_what_greedy_nms_keeps(count):
+    rng = np.random.default_rng(count)
+    corner = rng.uniform(0, 300, (count, 2))
+    boxes = np.concatenate([corner, corner + rng.uniform(5, 60, (count, 2))], axis=1)
+    scores = rng.choice(rng.uniform(0.6, 1.0, max(count // 2, 1)), count)  # with ties
+    for threshold, mode in ((0.5, "union"), (0.7, "union"), (0.7, "min")):
+        expected = _greedy_nms(boxes, scores, threshold, mode)
+        assert nms(boxes, scores, threshold, mode).tolist() == expected

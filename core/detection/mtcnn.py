@@ -213,31 +213,39 @@ class ONet(nn.Module):
 # ---------------------------------------------------------------------------
 
 
+NMS_BLOCK = 256  # candidates whose overlaps with all others are computed at once
+
+
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, mode: str = "union") -> np.ndarray:
     """Greedy non-maximum suppression; returns kept indices, best score first.
 
     mode "union": overlap = intersection / union (IoU);
     mode "min": overlap = intersection / the smaller area (MTCNN's last stage).
+    In score order, a box is kept unless a kept box overlaps it by more than
+    `threshold`. The overlaps are computed a block of rows at a time (NumPy), so the
+    Python loop only reads them.
     """
     if len(boxes) == 0:
         return np.zeros(0, dtype=np.int64)
-    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
-    areas = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
     order = np.argsort(-scores, kind="stable")
+    x1, y1, x2, y2 = (boxes[order, k] for k in range(4))
+    areas = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
+    suppressed = np.zeros(len(order), dtype=bool)
     keep = []
-    while order.size:
-        i = order[0]
-        keep.append(i)
-        rest = order[1:]
-        iw = np.maximum(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0.0)
-        ih = np.maximum(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0.0)
-        inter = iw * ih
+    for start in range(0, len(order), NMS_BLOCK):
+        rows, later = slice(start, start + NMS_BLOCK), slice(start, None)
+        iw = np.minimum(x2[rows, None], x2[later]) - np.maximum(x1[rows, None], x1[later])
+        ih = np.minimum(y2[rows, None], y2[later]) - np.maximum(y1[rows, None], y1[later])
+        inter = np.maximum(iw, 0.0) * np.maximum(ih, 0.0)
         if mode == "min":
-            denom = np.minimum(areas[i], areas[rest])
+            denom = np.minimum(areas[rows, None], areas[later])
         else:
-            denom = areas[i] + areas[rest] - inter
-        overlap = inter / np.maximum(denom, 1e-12)
-        order = rest[overlap <= threshold]
+            denom = areas[rows, None] + areas[later] - inter
+        overlapping = inter / np.maximum(denom, 1e-12) > threshold
+        for i in range(start, min(start + NMS_BLOCK, len(order))):
+            if not suppressed[i]:
+                keep.append(order[i])
+                suppressed[i + 1 :] |= overlapping[i - start, i + 1 - start :]
     return np.asarray(keep, dtype=np.int64)
 
 
@@ -275,11 +283,14 @@ def crop_resized(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     for n, (x1, y1, x2, y2) in enumerate(rounded):
         x2 = max(x2, x1 + 1)
         y2 = max(y2, y1 + 1)
-        patch = np.zeros((y2 - y1, x2 - x1, 3), dtype=img.dtype)
-        sx1, sy1 = max(x1, 0), max(y1, 0)
-        sx2, sy2 = min(x2, w), min(y2, h)
-        if sx2 > sx1 and sy2 > sy1:
-            patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = img[sy1:sy2, sx1:sx2]
+        if x1 >= 0 and y1 >= 0 and x2 <= w and y2 <= h:
+            patch = img[y1:y2, x1:x2]  # inside the image: no copy
+        else:
+            patch = np.zeros((y2 - y1, x2 - x1, 3), dtype=img.dtype)
+            sx1, sy1 = max(x1, 0), max(y1, 0)
+            sx2, sy2 = min(x2, w), min(y2, h)
+            if sx2 > sx1 and sy2 > sy1:
+                patch[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = img[sy1:sy2, sx1:sx2]
         shrink = patch.shape[0] > size or patch.shape[1] > size
         interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
         out[n] = cv2.resize(patch, (size, size), interpolation=interp)
