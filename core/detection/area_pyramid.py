@@ -31,14 +31,18 @@ def area_windows(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
 def _window_sums(x: torch.Tensor, axis: int, n_out: int) -> tuple[torch.Tensor, np.ndarray]:
     """Sum x over the adaptive windows along `axis` (0: rows, 1: columns); also the lengths."""
     first, length = area_windows(x.shape[axis], n_out)
-    total = x.index_select(axis, torch.from_numpy(first)).float()
+
+    def index(values: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(values).to(x.device)
+
+    total = x.index_select(axis, index(first)).float()
     for offset in range(1, int(length.max())):
         longer = np.nonzero(length > offset)[0]
-        part = x.index_select(axis, torch.from_numpy(first[longer] + offset)).float()
+        part = x.index_select(axis, index(first[longer] + offset)).float()
         if len(longer) == n_out:
             total += part
         else:
-            total.index_add_(axis, torch.from_numpy(longer), part)
+            total.index_add_(axis, index(longer), part)
     return total, length
 
 
@@ -47,4 +51,4 @@ def area_shrink(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     rows, row_length = _window_sums(x, 0, height)
     sums, col_length = _window_sums(rows, 1, width)
     inverse_area = 1.0 / np.outer(row_length, col_length).astype(np.float32)
-    return sums.mul_(torch.from_numpy(inverse_area)[:, :, None])
+    return sums.mul_(torch.from_numpy(inverse_area).to(x.device)[:, :, None])

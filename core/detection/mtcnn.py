@@ -38,6 +38,12 @@ original (e.g. 20 px becomes 48 px on a 3840 px wide photo). The pyramid's
 cost grows with the pixel count, so this keeps a 24-megapixel photo from
 taking many seconds on a CPU.
 
+Speed (issue 12; docs/models.md, "How MTCNN runs"): the pyramid is built with
+separable window sums (core/detection/area_pyramid.py), the networks run on
+channels-last maps with exact strided max pools and a channels-last PReLU, and NMS
+reads overlaps computed in blocks. The results are the same as the plain
+per-level torch version's (tests/test_mtcnn_reference.py).
+
 Misses: when the first pass finds no face, a second pass runs with thresholds relaxed to
 0.5/0.6/0.6, on the photo upsampled 2x when its longer side is under 400 px. It never
 runs on a photo where a face was found, so it cannot add boxes there; each face it finds
