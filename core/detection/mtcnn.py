@@ -40,8 +40,8 @@ taking many seconds on a CPU.
 
 Speed (issue 12; docs/models.md, "How MTCNN runs"): the pyramid is built with
 separable window sums (core/detection/area_pyramid.py), the networks run on
-channels-last maps with exact strided max pools and a channels-last PReLU, and NMS
-reads overlaps computed in blocks. The results are the same as the plain
+channels-last maps with exact strided max pools, and NMS reads overlaps computed
+in blocks. The results are the same as the plain
 per-level torch version's (tests/test_mtcnn_reference.py).
 
 Misses: when the first pass finds no face, a second pass runs with thresholds relaxed to
@@ -82,24 +82,6 @@ def _flatten_whc(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 2, 1).reshape(x.shape[0], -1)
 
 
-class PReLU(nn.PReLU):
-    """nn.PReLU (same weights, same results) that is fast on channels-last maps too.
-
-    On an N x C x H x W map stored channels last, torch's kernel loops over the C
-    channels innermost (3-4x slower on a CPU than on a contiguous map). Viewed as
-    (N H) x (W C) rows, with the C slopes repeated W times, the same slopes meet
-    the same values in one long, vectorised inner loop.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or not x.is_contiguous(memory_format=torch.channels_last):
-            return super().forward(x)
-        n, c, h, w = x.shape
-        rows = x.permute(0, 2, 3, 1).reshape(n * h, w * c)
-        out = F.prelu(rows, self.weight.repeat(w))
-        return out.view(n, h, w, c).permute(0, 3, 1, 2)
-
-
 class MaxPool2dCeil(nn.Module):
     """``nn.MaxPool2d(kernel, stride, ceil_mode=True)``, exactly, as strided in-place maxima.
 
@@ -136,12 +118,12 @@ class PNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 10, 3)
-        self.prelu1 = PReLU(10)
+        self.prelu1 = nn.PReLU(10)
         self.pool1 = MaxPool2dCeil(2, 2)
         self.conv2 = nn.Conv2d(10, 16, 3)
-        self.prelu2 = PReLU(16)
+        self.prelu2 = nn.PReLU(16)
         self.conv3 = nn.Conv2d(16, 32, 3)
-        self.prelu3 = PReLU(32)
+        self.prelu3 = nn.PReLU(32)
         self.conv4_1 = nn.Conv2d(32, 2, 1)  # face / not-face logits
         self.conv4_2 = nn.Conv2d(32, 4, 1)  # box regression
 
@@ -160,15 +142,15 @@ class RNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 28, 3)
-        self.prelu1 = PReLU(28)
+        self.prelu1 = nn.PReLU(28)
         self.pool1 = MaxPool2dCeil(3, 2)
         self.conv2 = nn.Conv2d(28, 48, 3)
-        self.prelu2 = PReLU(48)
+        self.prelu2 = nn.PReLU(48)
         self.pool2 = MaxPool2dCeil(3, 2)
         self.conv3 = nn.Conv2d(48, 64, 2)
-        self.prelu3 = PReLU(64)
+        self.prelu3 = nn.PReLU(64)
         self.dense4 = nn.Linear(3 * 3 * 64, 128)
-        self.prelu4 = PReLU(128)
+        self.prelu4 = nn.PReLU(128)
         self.dense5_1 = nn.Linear(128, 2)
         self.dense5_2 = nn.Linear(128, 4)
 
@@ -187,18 +169,18 @@ class ONet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 32, 3)
-        self.prelu1 = PReLU(32)
+        self.prelu1 = nn.PReLU(32)
         self.pool1 = MaxPool2dCeil(3, 2)
         self.conv2 = nn.Conv2d(32, 64, 3)
-        self.prelu2 = PReLU(64)
+        self.prelu2 = nn.PReLU(64)
         self.pool2 = MaxPool2dCeil(3, 2)
         self.conv3 = nn.Conv2d(64, 64, 3)
-        self.prelu3 = PReLU(64)
+        self.prelu3 = nn.PReLU(64)
         self.pool3 = MaxPool2dCeil(2, 2)
         self.conv4 = nn.Conv2d(64, 128, 2)
-        self.prelu4 = PReLU(128)
+        self.prelu4 = nn.PReLU(128)
         self.dense5 = nn.Linear(3 * 3 * 128, 256)
-        self.prelu5 = PReLU(256)
+        self.prelu5 = nn.PReLU(256)
         self.dense6_1 = nn.Linear(256, 2)
         self.dense6_2 = nn.Linear(256, 4)
         self.dense6_3 = nn.Linear(256, 10)
