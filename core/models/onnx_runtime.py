@@ -9,9 +9,9 @@ Export happens at first use into the user cache folder
 (`<cache>/onnx/<model>/<weights SHA-256[:16]>-torch<version>-opset<N>-ort<version>.onnx`)
 with a JSON sidecar holding the file's SHA-256. The exported graph is cleaned up
 first (core.models.onnx_graph: ONNX Runtime's basic optimisations, zero Pads
-folded into their Convs), which changes how fast it runs, not what it computes. A file whose hash no longer
-matches, or new weights (another name), is exported again. Before a fresh
-export is kept, its embeddings are checked against torch on a probe batch.
+folded into their Convs), which changes how fast it runs, not what it computes.
+A file whose hash no longer matches, or new weights (another name), is exported
+again. Before a fresh export is kept, its embeddings are checked against torch on a probe batch.
 
 Threads are set deliberately: one session per model and thread count, shared by
 every worker thread (ONNX Runtime's `run` is thread-safe), intra-op threads = the
