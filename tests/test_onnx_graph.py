@@ -1,7 +1,9 @@
-"""The export's graph clean-up folds zero Pads into Convs without changing the result.
+"""The export's graph clean-up (zero Pads into Convs, per-channel PReLUs split) keeps
+the result.
 
-Synthetic graph with a known answer: TF "SAME" padding (0 before, 1 after) in front of
-a 3x3 stride-2 convolution, as faceres has it, run by ONNX Runtime before and after.
+Synthetic graphs with known answers, run by ONNX Runtime before and after: TF "SAME"
+padding (0 before, 1 after) in front of a 3x3 stride-2 convolution, as faceres has it,
+and a per-channel PReLU, as mobileface has it, against its definition.
 """
 
 from __future__ import annotations
@@ -70,8 +72,42 @@ def test_a_pad_with_another_value_is_kept():
 def test_cleaned_export_folds_the_exporters_pad_and_keeps_the_answer():
     x = np.random.default_rng(2).uniform(0, 255, (3, 3, 8, 8)).astype(np.float32)
     model = padded_conv_graph(exporter_form=True)
-    data, folded = cleaned_export(model.SerializeToString())
+    data, rewrites = cleaned_export(model.SerializeToString())
     cleaned = onnx.load_from_string(data)
-    assert folded == 1  # ONNX Runtime's own Pad fusion leaves this form alone
+    assert (
+        rewrites["pads_folded_into_convs"] == 1
+    )  # ONNX Runtime's own Pad fusion leaves this form alone
     assert [n.op_type for n in cleaned.graph.node] == ["Conv"]
     np.testing.assert_allclose(run(cleaned, x), run(model, x), rtol=0, atol=1e-4)
+
+
+def prelu_graph(slope_shape: tuple[int, ...]) -> onnx.ModelProto:
+    slopes = np.random.default_rng(3).uniform(-0.5, 0.5, slope_shape).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("PRelu", ["x", "slopes"], ["y"])],
+        "prelu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4, 5, 5])],
+        [numpy_helper.from_array(slopes, "slopes")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_a_per_channel_prelu_is_split_into_relus_and_depthwise_convs_with_equal_values():
+    x = np.random.default_rng(4).normal(0, 10, (2, 4, 5, 5)).astype(np.float32)
+    model = prelu_graph((4, 1, 1))
+    slopes = numpy_helper.to_array(model.graph.initializer[0]).reshape(1, 4, 1, 1)
+    expected = np.where(x >= 0, x, slopes * x)  # PReLU by definition
+    assert np.array_equal(run(model, x), expected)
+    data, rewrites = cleaned_export(model.SerializeToString())
+    cleaned = onnx.load_from_string(data)
+    assert rewrites["prelus_split"] == 1
+    assert "PRelu" not in {n.op_type for n in cleaned.graph.node}
+    assert np.array_equal(run(cleaned, x), expected)
+
+
+def test_a_prelu_with_one_slope_per_position_is_kept():
+    model = prelu_graph((4, 5, 5))
+    data, rewrites = cleaned_export(model.SerializeToString())
+    assert rewrites["prelus_split"] == 0
+    assert [n.op_type for n in onnx.load_from_string(data).graph.node] == ["PRelu"]

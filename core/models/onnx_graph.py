@@ -1,6 +1,6 @@
 """Graph clean-up of a fresh ONNX export before ONNX Runtime runs it (issue 12).
 
-Two steps, neither of which changes what the graph computes:
+Three steps, none of which changes what the graph computes:
 
 1. ONNX Runtime's own basic (hardware-independent) optimisations, saved offline:
    constant folding turns the TorchScript exporter's `Constant -> Cast` chains
@@ -12,6 +12,13 @@ Two steps, neither of which changes what the graph computes:
    stand-alone Pad made it convert the activations out of and back into its
    blocked NCHWc layout: Pad plus the two reorders were 18% of a faceres pass
    (profiled, batch 8).
+3. A per-channel `PRelu(x, a)` becomes `Relu(x) + (-a) * Relu(-x)`, both products as
+   1x1 depthwise Convs: the same values (x for x >= 0, a x below: sign flips and one
+   product, so bitwise equal, measured), but ONNX Runtime keeps it all in its blocked
+   layout, while its PRelu kernel broadcast the slopes slowly and forced a layout
+   reorder on each side. mobileface's 13 PReLUs were 70% of a pass (profiled, batch 8);
+   rewritten, a pass took 0.20 ms of CPU per image instead of 0.90 (load average 5,
+   2 cores; `Min` in place of the negated Relu gave 0.28).
 """
 
 from __future__ import annotations
@@ -96,9 +103,60 @@ def fold_pads_into_convs(model: onnx.ModelProto) -> int:
     return len(folded)
 
 
-def cleaned_export(data: bytes) -> tuple[bytes, int]:
-    """(model bytes, Pads folded): basic optimisations, then zero Pads folded into Convs."""
+def _channel_slopes(node, initializers: dict) -> np.ndarray | None:
+    """The slopes of a PRelu whose slope is a constant per-channel (C, 1, 1) vector."""
+    if node.op_type != "PRelu" or node.input[1] not in initializers:
+        return None
+    slopes = numpy_helper.to_array(initializers[node.input[1]])
+    if slopes.ndim not in (3, 4) or any(d != 1 for d in slopes.shape[-2:]):
+        return None
+    if slopes.ndim == 4 and slopes.shape[0] != 1:
+        return None
+    return slopes.reshape(-1).astype(np.float32)
+
+
+def _depthwise_1x1(source: str, weights: str, out: str, channels: int):
+    return helper.make_node("Conv", [source, weights], [out], group=channels, kernel_shape=[1, 1])
+
+
+def split_channel_prelus(model: onnx.ModelProto) -> int:
+    """Rewrite every per-channel PRelu(x, a) as Relu(x) + Conv_{-a}(Relu(Conv_{-1}(x))),
+    Conv_w a 1x1 depthwise convolution with one weight per channel.
+
+    Returns how many were rewritten; a PRelu with any other slope shape is left alone.
+    """
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    nodes, count = [], 0
+    for node in graph.node:
+        slopes = _channel_slopes(node, initializers)
+        if slopes is None:
+            nodes.append(node)
+            continue
+        x, y = node.input[0], node.output[0]
+        for name, weights in ((f"{y}_minus_one", -np.ones_like(slopes)), (f"{y}_minus_a", -slopes)):
+            graph.initializer.append(numpy_helper.from_array(weights.reshape(-1, 1, 1, 1), name))
+        nodes += [
+            helper.make_node("Relu", [x], [f"{y}_positive"]),
+            _depthwise_1x1(x, f"{y}_minus_one", f"{y}_negated", len(slopes)),
+            helper.make_node("Relu", [f"{y}_negated"], [f"{y}_negative_part"]),
+            _depthwise_1x1(f"{y}_negative_part", f"{y}_minus_a", f"{y}_scaled", len(slopes)),
+            helper.make_node("Add", [f"{y}_positive", f"{y}_scaled"], [y]),
+        ]
+        count += 1
+    if count:
+        del graph.node[:]
+        graph.node.extend(nodes)
+    return count
+
+
+def cleaned_export(data: bytes) -> tuple[bytes, dict]:
+    """(model bytes, what was rewritten): basic optimisations, zero Pads folded into Convs,
+    per-channel PReLUs split."""
     model = onnx.load_from_string(basic_optimised(data))
-    folded = fold_pads_into_convs(model)
+    rewrites = {
+        "pads_folded_into_convs": fold_pads_into_convs(model),
+        "prelus_split": split_channel_prelus(model),
+    }
     onnx.checker.check_model(model)
-    return model.SerializeToString(), folded
+    return model.SerializeToString(), rewrites

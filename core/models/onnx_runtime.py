@@ -6,12 +6,13 @@ embeddings) take this path; cell features, the exact decomposition and every
 gradient stay with torch, so a reported score never depends on the runtime.
 
 Export happens at first use into the user cache folder
-(`<cache>/onnx/<model>/<weights SHA-256[:16]>-torch<version>-opset<N>-ort<version>.onnx`)
+(`<cache>/onnx/<model>/<weights SHA-256[:16]>-torch<v>-opset<N>-ort<v>-g<revision>.onnx`)
 with a JSON sidecar holding the file's SHA-256. The exported graph is cleaned up
 first (core.models.onnx_graph: ONNX Runtime's basic optimisations, zero Pads
-folded into their Convs), which changes how fast it runs, not what it computes.
-A file whose hash no longer matches, or new weights (another name), is exported
-again. Before a fresh export is kept, its embeddings are checked against torch on a probe batch.
+folded into their Convs, per-channel PReLUs split), which changes how fast it
+runs, not what it computes. A file whose hash no longer matches, or new weights
+(another name), is exported again. Before a fresh export is kept, its embeddings
+are checked against torch on a probe batch.
 
 Threads are set deliberately: one session per model and thread count, shared by
 every worker thread (ONNX Runtime's `run` is thread-safe), intra-op threads = the
@@ -41,6 +42,7 @@ from core.user_cache import user_cache_dir
 RUNTIMES = ("torch", "onnx")
 ONNX_OPSET = 17
 ONNX_MODELS = ("faceres", "mobileface", "dlib-resnet")  # bundled full-face models with an export
+GRAPH_REVISION = 2  # of core.models.onnx_graph's clean-up; a new one exports afresh
 EXPORT_TOLERANCE = 1e-4  # largest |difference| of unit embeddings accepted at export
 
 _sessions: dict[tuple, OnnxModel] = {}
@@ -74,12 +76,12 @@ def export_path(model) -> Path:
     import onnxruntime as ort
 
     version = torch.__version__.split("+")[0]
-    name = f"{sha}-torch{version}-opset{ONNX_OPSET}-ort{ort.__version__}.onnx"
+    name = f"{sha}-torch{version}-opset{ONNX_OPSET}-ort{ort.__version__}-g{GRAPH_REVISION}.onnx"
     return user_cache_dir() / "onnx" / model.id / name
 
 
-def _export_bytes(model) -> tuple[bytes, int]:
-    """The cleaned-up ONNX graph of model.embed_tensor and how many Pads were folded."""
+def _export_bytes(model) -> tuple[bytes, dict]:
+    """The cleaned-up ONNX graph of model.embed_tensor and what the clean-up rewrote."""
     module = _Embedding(model).eval().cpu()
     example = torch.from_numpy(_probe(model.input_size)[:2])
     buffer = io.BytesIO()
@@ -125,7 +127,7 @@ def exported_onnx(model) -> tuple[Path, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # fail before the export, not after
         raise _unwritable(model, path, exc) from None
-    data, pads_folded = _export_bytes(model)
+    data, rewrites = _export_bytes(model)
     check = _session_from_bytes(data, model.device, 1)
     probe = _probe(model.input_size)
     got = check.run(None, {"faces": probe})[0]
@@ -148,7 +150,7 @@ def exported_onnx(model) -> tuple[Path, str]:
             "torch": torch.__version__,
             "opset": ONNX_OPSET,
             "onnxruntime_basic_optimisations": ort.__version__,
-            "pads_folded_into_convs": pads_folded,
+            "graph_rewrites": rewrites,
             "onnx_sha256": digest,
             "probe_max_unit_difference": gap,
         },
