@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import torch
 
+from core.batch_embedding import embed_images
+from core.embedding_store import EmbeddingStore, Producer
 from core.errors import UsageError
 from core.explainers.base import BatchRunner, pair_from_comparison
 from core.explainers.corrrise import CorrRiseSettings
@@ -105,3 +107,26 @@ def test_an_unwritable_cache_is_a_clear_usage_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATCHWISE_CACHE_DIR", str(blocked))
     with pytest.raises(UsageError, match="--runtime torch"):
         with_runtime(load_model("mobileface", torch.device("cpu")), "onnx")
+
+
+def test_batch_embedding_on_onnx_equals_torch_and_is_stored_under_its_own_key(
+    engine, faces_dir, tmp_path
+):
+    photos = [faces_dir / "identities" / "obama" / f"obama_{n}.jpg" for n in (1, 2, 3)]
+    model = engine.model("mobileface")
+    with EmbeddingStore(tmp_path / "store") as store:
+        torch_run = embed_images(engine, model, photos, store=store)
+        onnx_run = embed_images(engine, model, photos, store=store, runtime="onnx")
+        assert onnx_run.from_store == 0 and onnx_run.embedded == 3  # torch's entries not reused
+        again = embed_images(engine, model, photos, store=store, runtime="onnx")
+        assert again.from_store == 3 and again.embedded == 0
+        with pytest.raises(UsageError, match="cell features come from torch"):
+            embed_images(engine, model, photos, store=store, runtime="onnx", with_cells=True)
+    for photo in photos:
+        reference = unit(torch_run.embeddings[photo][None])
+        assert np.abs(unit(onnx_run.embeddings[photo][None]) - reference).max() < 1e-4
+        assert np.array_equal(again.embeddings[photo], onnx_run.embeddings[photo])
+        assert not np.array_equal(onnx_run.embeddings[photo], torch_run.embeddings[photo])
+    torch_key = Producer.of(engine.detector, model).model
+    onnx_key = Producer.of(engine.detector, with_runtime(model, "onnx")).model
+    assert onnx_key.startswith(torch_key + "+onnx@")
