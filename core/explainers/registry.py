@@ -3,8 +3,9 @@
     EXPLAINERS[name] -> ExplainerSpec(settings class, default settings, explain function, label)
     explain(name, comparison, settings=None, seed=0, progress=None, cancel=None) -> Explanation
     availability(name, model) -> None if usable, else the reason it is not
-    randomisation_check(name, comparison, explanation, settings, seed, levels, cancel)
-        -> the cascading sanity check (sanity.py) of that explanation
+    randomisation_check(name, comparison, explanation, settings, seed, levels, cancel,
+                        progress, on_level)
+        -> the cascading sanity check (sanity.py) of that explanation, with its verdict
 
 Every explain function has the signature fn(pair, settings, seed, progress, cancel).
 """
@@ -158,10 +159,19 @@ def explain_pair(
 
 
 def randomisation_check(
-    name: str, comparison, explanation, settings=None, seed=0, levels: int = 3, cancel=None
+    name: str,
+    comparison,
+    explanation,
+    settings=None,
+    seed=0,
+    levels: int = 3,
+    cancel=None,
+    progress=None,
+    on_level=None,
 ) -> dict:
     """The cascading model-randomisation sanity check (sanity.py) of `explanation`, which
-    explainer `name` made on `comparison` with `settings` and `seed`."""
+    explainer `name` made on `comparison` with `settings` and `seed`; `progress` and
+    `on_level` as sanity.sanity_check takes them."""
     from core.explainers.sanity import SanitySettings, sanity_check
 
     spec = spec_for(name)
@@ -173,5 +183,13 @@ def randomisation_check(
     settings = spec.default_settings() if settings is None else settings
     pair = pair_from_comparison(comparison)
     return sanity_check(
-        pair, spec.function, settings, explanation, seed, SanitySettings(levels=levels), cancel
+        pair,
+        spec.function,
+        settings,
+        explanation,
+        seed,
+        SanitySettings(levels=levels),
+        cancel,
+        progress,
+        on_level,
     )

@@ -572,16 +572,22 @@ def _explainer_block(item: dict, explanation, ctx: ReportContext) -> list:
 
 
 def _sanity_text(sanity: dict | None) -> str:
-    """The cascading randomisation check, when it was run (report --sanity)."""
+    """The cascading randomisation check, when it was run (report --sanity, or the
+    workbench's "Sanity check the current map"), with its verdict recomputed from the
+    recorded correlations."""
+    from core.explainers.sanity import sanity_verdict, verdict_text
+
     if not sanity:
         return ""
     levels = "; ".join(
-        f"top {lv['randomised_layers']}/{lv['of_layers']} layer groups {lv['spearman_mean']:+.2f}"
+        f"top {lv['randomised_layers']}/{lv['of_layers']} layer groups re-drawn: A "
+        f"{lv['spearman_a']:+.2f}, B {lv['spearman_b']:+.2f}"
         for lv in sanity["levels"]
     )
     return (
-        "Randomisation check (Spearman rho of this map against the map of the model with its "
-        f"top layers re-drawn; a faithful map falls towards 0): {levels}. "
+        "Randomisation check (Adebayo et al.; Spearman rho of this map against the map of the "
+        f"model with its top layers re-drawn; a faithful map falls towards 0): {levels}. "
+        f"{verdict_text(sanity_verdict(sanity['levels']))} "
     )
 
 
