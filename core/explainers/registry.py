@@ -27,6 +27,7 @@ from core.explainers.gradcam import GradCamSettings, explain_gradcam, plus_plus_
 from core.explainers.marginals import MarginalSettings, explain_marginals
 from core.explainers.sdd import SddSettings, explain_sdd
 from core.explainers.xmaps import XMapSettings, explain_xmap
+from core.models.face_model import ModelKind
 from core.models.onnx_runtime import describe_runtime
 
 
@@ -94,6 +95,11 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
 def availability(name: str, model) -> str | None:
     """None when `name` can explain `model`, else a sentence saying why not."""
     spec = spec_for(name)
+    if spec.function is not None and getattr(model, "kind", None) is ModelKind.FUSED:
+        return (
+            f"{name} is not available for the fused model: it combines several models' "
+            "cosines and has no single network; explain one of its member models instead"
+        )
     if spec.needs_spatial_map and model.layout.kind == "restricted":
         return (
             f"{name} is not available for this model ({model.id}): it has one feature "
