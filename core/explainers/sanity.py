@@ -120,7 +120,8 @@ def sanity_check(
     maps as they are made.
     """
     stop = cancel_check(cancel)
-    groups = layer_groups(pair.model)
+    # The hooks go on a copy: other threads (the workbench's jobs) may be using the model.
+    groups = layer_groups(copy.deepcopy(pair.model))
     rng = np.random.default_rng(seed)
     results = []
     tops = cascade_levels(len(groups), sanity.levels)
