@@ -60,6 +60,9 @@ class SanityDialog(QDialog):
             for c, text in enumerate(row):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
+        heights = sum(self.table.rowHeight(r) for r in range(len(rows)))
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + heights + 4)
         self.verdict = QLabel(verdict_line(sanity))
         self.verdict.setWordWrap(True)
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -69,7 +72,7 @@ class SanityDialog(QDialog):
         layout.addWidget(self.verdict)
         if outcome["maps"]:
             layout.addLayout(self._maps(comparison, cached, outcome["maps"][-1]))
-        self.resize(620, 640)
+        self.resize(640, 680)
 
     @staticmethod
     def _maps(comparison, cached: dict, last) -> QGridLayout:
