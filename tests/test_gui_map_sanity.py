@@ -5,6 +5,9 @@ Real photos, mobileface (112 px) and Grad-CAM (one backward pass per map) keep i
 
 from __future__ import annotations
 
+import re
+
+import pypdfium2 as pdfium
 import pytest
 from conftest import GUI_WAIT_MS as WAIT_MS  # noqa: E402
 from conftest import load_pair  # noqa: E402
@@ -24,8 +27,9 @@ def _grad_cam_shown(qtbot, window, pair) -> None:
         window.maps.choose("Grad-CAM")
 
 
+@pytest.mark.slow
 def test_the_sanity_check_runs_in_a_worker_shows_rho_and_verdict_and_is_recorded(
-    qtbot, window, genuine_small
+    qtbot, window, genuine_small, tmp_path
 ):
     load_pair(qtbot, window, *genuine_small)
     action = window.case_actions["sanity"]
@@ -63,6 +67,16 @@ def test_the_sanity_check_runs_in_a_worker_shows_rho_and_verdict_and_is_recorded
     assert len(entries) == 1 and f"{largest:.3f}" in entries[0].detail
     window.session.current_case()  # recorded once
     assert [e.action for e in case.audit_log].count("explainer sanity check") == 1
+
+    out = tmp_path / "report.pdf"  # the report prints what the case records
+    assert window.export_report(str(out))
+    qtbot.waitUntil(lambda: not window.runner.is_busy("report"), timeout=WAIT_MS)
+    pdf = pdfium.PdfDocument(str(out))
+    text = " ".join(pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf)))
+    pdf.close()
+    text = re.sub(r"\s+", " ", text)
+    assert "Randomisation check" in text and f"{outcome}: with every layer" in text
+    assert f"{levels[-1]['spearman_a']:+.2f}" in text and f"Threshold {RHO_THRESHOLD}" in text
 
 
 def test_cancel_stops_a_running_sanity_check_and_drops_its_result(qtbot, window, genuine_small):

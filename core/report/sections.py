@@ -628,7 +628,8 @@ def _sanity_text(sanity: dict | None) -> str:
     return (
         "Randomisation check (Adebayo et al.; Spearman rho of this map against the map of the "
         f"model with its top layers re-drawn; a faithful map falls towards 0): {levels}. "
-        f"{verdict_text(sanity_verdict(sanity['levels']))} "
+        f"{verdict_text(sanity_verdict(sanity['levels']))} The check is printed as the case "
+        "records it; a re-run of the case repeats the maps, not this check. "
     )
 
 
