@@ -54,13 +54,6 @@ def forward_text(comparison) -> str:
 FUSED_VIEW = "fused (all members, scaled by their weights)"
 
 
-def term_of(decomposition, i: int, j: int) -> dict:
-    """Cell pair (i, j)'s term and its share of the score the decomposition sums to."""
-    term = float(decomposition.pair_matrix[i, j])
-    score = decomposition.cosine
-    return {"i": i, "j": j, "term": term, "share": term / score if abs(score) > 1e-9 else None}
-
-
 def describe_term(info: dict) -> str:
     share = "n/a (score ≈ 0)" if info["share"] is None else f"{100 * info['share']:+.2f}%"
     return (
@@ -317,11 +310,11 @@ class PairGridPanel(QWidget):
 
     def _describe(self, i: int, j: int) -> str:
         """The hover text of shown cell (i, j): the term and its share of the shown score."""
-        if self.shown_member() is None and self._term_info is not None:
-            return describe_term(self._term_info(i, j))
         member = self.shown_member()
-        text = describe_term(term_of(self.shown_decomposition(), i, j))
-        return f"{text} ({member}'s own cell numbers, share of its cosine)"
+        if member is None and self._term_info is not None:
+            return describe_term(self._term_info(i, j))
+        text = describe_term(self.shown_decomposition().term_info(i, j))
+        return text if member is None else f"{text} ({member}'s own cells, share of its cosine)"
 
     # -- input --------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ def test_the_member_table_sums_to_the_fused_score_and_each_member_has_its_own_gr
     )
     assert window.grid.cursor.isVisible()
     assert window.grid.hover_label.text().startswith(f"Selected: Q cell i={top['i']},")
-    assert "mobileface's own cell numbers" in window.grid.hover_label.text()
+    assert "mobileface's own cells, share of its cosine" in window.grid.hover_label.text()
     window.grid.member_box.setCurrentText(FUSED_VIEW)  # the same pair, in fused numbers
     assert window.grid.image.image.shape == (69, 69) and window.grid.cursor.isVisible()
     assert window.grid.hover_label.text().startswith(f"Selected: Q cell i={top['i'] + offset},")
