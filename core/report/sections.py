@@ -422,7 +422,7 @@ def fused_members_section(ctx: ReportContext) -> list:
         hAlign="LEFT",
     )
     grid.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE)]))
-    demo = f" DEMO: {DEMO_NOTE}" if is_demo_fit(stored["model"]) else ""
+    demo = f" {DEMO_NOTE}" if is_demo_fit(stored["model"]) else ""
     return [
         CondPageBreak(60 * mm),
         para("The fused score by member model", "h2"),
