@@ -1,0 +1,79 @@
+"""MTCNN's fast building blocks give the plain results: pools and NMS exactly, the pyramid
+within float32 rounding (issue 12)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from core.detection.area_pyramid import area_shrink, area_windows
+from core.detection.mtcnn import MaxPool2dCeil, nms
+
+
+@pytest.mark.parametrize(("kernel", "stride"), [(2, 2), (3, 2)])
+def test_max_pool_equals_torch_ceil_mode_exactly(kernel, stride):
+    torch.manual_seed(0)
+    reference, fast = nn.MaxPool2d(kernel, stride, ceil_mode=True), MaxPool2dCeil(kernel, stride)
+    for h, w in itertools.product((3, 4, 5, 9, 22, 23), (3, 4, 7, 10, 21)):
+        x = torch.randn(2, 5, h, w)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            x = x.contiguous(memory_format=layout)
+            assert torch.equal(fast(x), reference(x)), (h, w, layout)
+
+
+def test_area_windows_are_adaptive_pooling_windows():
+    first, length = area_windows(10, 4)  # 2.5 input pixels per output pixel
+    assert first.tolist() == [0, 2, 5, 7]
+    assert length.tolist() == [3, 3, 3, 3]
+    first, length = area_windows(6, 6)
+    assert first.tolist() == list(range(6)) and length.tolist() == [1] * 6
+
+
+def test_area_shrink_matches_torch_area_interpolation():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (137, 91, 3), dtype=np.uint8)
+    source = torch.from_numpy(image)
+    reference = torch.from_numpy(image).permute(2, 0, 1)[None].float()
+    for size in ((83, 55), (59, 39), (12, 12)):  # ratios 0.6 and 0.709 as in the pyramid
+        shrunk = area_shrink(source, *size)
+        reference = F.interpolate(reference, size=size, mode="area")
+        expected = reference[0].permute(1, 2, 0)
+        assert shrunk.shape == expected.shape
+        assert (shrunk - expected).abs().max().item() <= 1e-4  # float32 rounding on 0..255
+        source = shrunk
+    # a constant image stays exactly constant
+    flat = area_shrink(torch.full((50, 40, 3), 7, dtype=torch.uint8), 31, 29)
+    assert torch.equal(flat, torch.full((31, 29, 3), 7.0))
+
+
+def _greedy_nms(boxes, scores, threshold, mode):
+    """The textbook loop: take the best remaining box, drop every box it overlaps too much."""
+    x1, y1, x2, y2 = boxes.T
+    areas = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
+    order, keep = np.argsort(-scores, kind="stable"), []
+    while order.size:
+        i, rest = order[0], order[1:]
+        keep.append(i)
+        iw = np.maximum(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0.0)
+        ih = np.maximum(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0.0)
+        inter = iw * ih
+        union = areas[i] + areas[rest] - inter
+        denom = np.minimum(areas[i], areas[rest]) if mode == "min" else union
+        order = rest[inter / np.maximum(denom, 1e-12) <= threshold]
+    return keep
+
+
+@pytest.mark.parametrize("count", [1, 7, 300, 700])  # 700: more than one block of rows
+def test_block_nms_keeps_what_greedy_nms_keeps(count):
+    rng = np.random.default_rng(count)
+    corner = rng.uniform(0, 300, (count, 2))
+    boxes = np.concatenate([corner, corner + rng.uniform(5, 60, (count, 2))], axis=1)
+    scores = rng.choice(rng.uniform(0.6, 1.0, max(count // 2, 1)), count)  # with ties
+    for threshold, mode in ((0.5, "union"), (0.7, "union"), (0.7, "min")):
+        expected = _greedy_nms(boxes, scores, threshold, mode)
+        assert nms(boxes, scores, threshold, mode).tolist() == expected
