@@ -4,6 +4,12 @@ holds them, else in fixed chunks, in this process or on a cluster (core.distribu
 Chunks are the sorted missing images cut every CHUNK, so the same images go through
 the model in the same batches whoever runs them; a chunk's results reach the store in
 one transaction as soon as it finishes.
+
+`runtime="onnx"` embeds through the model's ONNX Runtime fast path
+(core.models.onnx_runtime) when only embeddings are asked for: no cell features
+are computed or stored then, and the store key names the runtime and the ONNX
+file, so entries of the two runtimes (equal within 1e-4) never stand in for each
+other. Cell features always come from torch, the reference.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from core.embedding_store import EmbeddingStore, Producer, StoredFace
-from core.errors import NoFaceError, PatchwiseError
+from core.errors import NoFaceError, PatchwiseError, UsageError
 from core.file_hash import sha256_file
 from core.models.face_model import CellFeatures
+from core.models.onnx_runtime import with_runtime
 
 CHUNK = 32
 
@@ -35,6 +42,16 @@ class ImageResult:
     error: str | None = None
     storable: bool = False  # features, or an error that depends on the image alone
     retry: str | None = None  # how the detector's second pass found the face, if it did
+    embedding: np.ndarray | None = None  # the fast path's embedding (then no features)
+
+    @property
+    def embedded(self) -> bool:
+        return self.features is not None or self.embedding is not None
+
+    def stored(self) -> StoredFace:
+        if self.features is not None:
+            return StoredFace.of(self.path.name, self.features)
+        return StoredFace(self.path.name, embedding=self.embedding, error=self.error)
 
 
 def _prepare(engine, path: Path, prepared: list) -> ImageResult | None:
@@ -63,7 +80,16 @@ def embed_chunk(
         results[path] = _prepare(engine, path, prepared)
         if on_image is not None:
             on_image()
-    if prepared:
+    fast = getattr(model, "embed_array", None)
+    if prepared and fast is not None:
+        aligned = engine.aligned_faces([(item, 0) for _, item in prepared], model)
+        faces = np.stack([a.image for a in aligned]).transpose(0, 3, 1, 2)
+        for (path, item), embedding in zip(prepared, fast(faces), strict=True):
+            results[path] = ImageResult(
+                path, item.evidence.sha256, None, storable=True, retry=item.faces[0].retry,
+                embedding=embedding,
+            )  # fmt: skip
+    elif prepared:
         faces = engine.side_features([(item, 0) for _, item in prepared], model)
         for (path, item), (_, features) in zip(prepared, faces, strict=True):
             retry = item.faces[0].retry
@@ -100,8 +126,9 @@ class EmbeddedImages:
         features = entry.features
         if isinstance(entry, ImageResult) and entry.retry:
             self.retried[path] = entry.retry
+        from_store = isinstance(entry, StoredFace)
         self.embeddings[path] = (
-            entry.embedding if isinstance(entry, StoredFace) else features.embedding
+            entry.embedding if from_store or features is None else features.embedding
         )
         if self.keep_cells:
             self.features[path] = features
@@ -123,11 +150,17 @@ def embed_images(
     with_cells: bool = False,
     progress: Callable[[int, int], None] | None = None,
     chunk: int = CHUNK,
+    runtime: str = "torch",
 ) -> EmbeddedImages:
     """Embeddings (and cell features when `with_cells`) of the largest face of each image.
 
     `progress(done, total)` is called after the store lookup, then after each image
-    in this process or each chunk on a cluster; it may raise (e.g. Cancelled) to stop."""
+    in this process or each chunk on a cluster; it may raise (e.g. Cancelled) to stop.
+    `runtime` "onnx" takes the fast path for embeddings (module docstring)."""
+    if runtime != "torch" and (with_cells or run_chunks is not None):
+        why = "cell features come from torch" if with_cells else "cluster workers run torch"
+        raise UsageError(f"--runtime {runtime} embeds in this process only ({why}); use torch")
+    model = with_runtime(model, runtime)
     images = sorted(set(images))
     producer = Producer.of(engine.detector, model)
     out, done = EmbeddedImages(keep_cells=with_cells), 0
@@ -156,20 +189,12 @@ def embed_images(
     runner = run_chunks or in_process(engine, model, image_done if progress else None)
     for results in runner(chunks):
         if store is not None:
-            store.put_many(
-                [
-                    (producer.key(r.sha256), StoredFace(r.path.name, error=r.error))
-                    if r.features is None
-                    else (producer.key(r.sha256), StoredFace.of(r.path.name, r.features))
-                    for r in results
-                    if r.storable
-                ]
-            )
+            store.put_many([(producer.key(r.sha256), r.stored()) for r in results if r.storable])
         for result in results:
             out.record(result.path, result)
             if result.sha256 is not None:
                 out.sha256[result.path] = result.sha256
-        out.embedded += sum(r.features is not None for r in results)
+        out.embedded += sum(r.embedded for r in results)
         done += len(results)
         if progress and done > reported:
             reported = done

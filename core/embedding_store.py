@@ -51,10 +51,14 @@ class Producer:
 
     @classmethod
     def of(cls, detector, model) -> Producer:
+        """The model part names the runtime when it is not torch: `<id>@<weights SHA-256>`
+        for torch, `...+onnx@<ONNX file SHA-256[:16]>` for the ONNX Runtime fast path."""
         d, m = detector.describe(), model.describe()
         detector_hash = (d.get("weights") or {}).get("sha256") or _json_hash(d)
         model_hash = m.get("weights_sha256") or _json_hash(m)
-        return cls(f"{d['id']}@{detector_hash[:16]}", f"{m['id']}@{model_hash}")
+        onnx_sha256 = getattr(model, "onnx_sha256", None)
+        runtime = f"+onnx@{onnx_sha256[:16]}" if onnx_sha256 else ""
+        return cls(f"{d['id']}@{detector_hash[:16]}", f"{m['id']}@{model_hash}{runtime}")
 
     def prefix(self) -> bytes:
         return f"{self.detector}|{self.model}|{__version__}|".encode()
@@ -73,7 +77,8 @@ class StoredFace:
 
     name: str
     embedding: np.ndarray | None = None  # always read
-    features: CellFeatures | None = None  # read only when cells are asked for
+    features: CellFeatures | None = None  # read only when cells are asked for; None for an
+    # embedding of the ONNX fast path, which is stored without cells
     error: str | None = None
 
     @classmethod
@@ -197,7 +202,8 @@ class EmbeddingStore:
             return
         with self._env.begin(write=True) as txn:
             for key, entry in items:
-                txn.put(key, _encode(entry, with_cells=True), db=self._features)
+                if entry.features is not None or entry.embedding is None:
+                    txn.put(key, _encode(entry, with_cells=True), db=self._features)
                 txn.put(key, _encode(entry, with_cells=False), db=self._embeddings)
 
     def gallery(self, producer: Producer) -> list[tuple[str, str, np.ndarray]]:

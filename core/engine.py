@@ -177,6 +177,15 @@ class Engine:
         self._remember(self._prepared, evidence.sha256, prepared)
         return prepared
 
+    def aligned_faces(
+        self, items: list[tuple[PreparedImage, int]], model: FaceModel
+    ) -> list[AlignedFace]:
+        """Each (image, face index) aligned the way `model` takes it (not cached)."""
+        align = getattr(model, "align", None) or (
+            lambda rgb, landmarks: align_face(rgb, landmarks, model.input_size)
+        )
+        return [align(p.evidence.rgb, p.face(i).landmarks) for p, i in items]
+
     def side_features(
         self,
         items: list[tuple[PreparedImage, int]],
@@ -195,13 +204,7 @@ class Engine:
         missing = [n for n, key in enumerate(keys) if key not in self._features]
         if missing:
             with timer.stage("align"):
-                align = getattr(model, "align", None) or (
-                    lambda rgb, landmarks: align_face(rgb, landmarks, model.input_size)
-                )
-                aligned = [
-                    align(items[n][0].evidence.rgb, items[n][0].face(items[n][1]).landmarks)
-                    for n in missing
-                ]
+                aligned = self.aligned_faces([items[n] for n in missing], model)
             with timer.stage("embed"):
                 features = model.cell_features(np.stack([a.image for a in aligned]))
             for n, a, f in zip(missing, aligned, features, strict=True):

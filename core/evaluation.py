@@ -13,6 +13,7 @@ import numpy as np
 from core.batch_embedding import embed_images
 from core.engine import pair_score
 from core.errors import UsageError
+from core.models.onnx_runtime import describe_runtime, with_runtime
 from core.safe_read import read_regular_file
 from core.schemas.common import validated
 from core.schemas.pairs_row import PairsRowModel
@@ -130,11 +131,13 @@ def evaluate_pairs(
     store=None,
     run_chunks=None,
     cancelled: Callable[[], bool] | None = None,
+    runtime: str = "torch",
 ) -> dict | None:
     """Score every pair (largest face of each image) and compute the verification metrics.
 
     `store` (an EmbeddingStore) supplies faces embedded before and keeps new ones;
-    `run_chunks` (core.batch_embedding) runs the embedding elsewhere, e.g. on Ray.
+    `run_chunks` (core.batch_embedding) runs the embedding elsewhere, e.g. on Ray;
+    `runtime` "onnx" embeds through the ONNX Runtime fast path (core.batch_embedding).
     Returns None when `cancelled()` turns true (checked at each progress step).
     """
     model = engine.model(model_id)
@@ -148,6 +151,7 @@ def evaluate_pairs(
             run_chunks=run_chunks,
             with_cells=model.kind.scores_pairs,
             progress=_stoppable(progress, cancelled),
+            runtime=runtime,
         )
     except _Stopped:
         return None
@@ -159,6 +163,7 @@ def evaluate_pairs(
     return {
         "schema": "patchwise.evaluation/1",
         "model": model.describe(),
+        "runtime": describe_runtime(with_runtime(model, runtime)),
         "detector": engine.detector.describe(),
         "face_choice": "largest face (index 0) of each image",
         "images": len(images),

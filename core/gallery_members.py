@@ -15,6 +15,7 @@ from core.embedding_store import EmbeddingStore, Producer
 from core.errors import UsageError
 from core.explainers.gallery import gallery_photos
 from core.gallery_search import SELECTION_BIAS_NOTE, GalleryIndex, gallery_sha256
+from core.models.onnx_runtime import describe_runtime, with_runtime
 
 
 @dataclass(frozen=True)
@@ -29,14 +30,14 @@ def is_store(folder: Path) -> bool:
 
 
 def members_of(
-    gallery, engine, model, store=None, run_chunks=None, progress=None
+    gallery, engine, model, store=None, run_chunks=None, progress=None, runtime: str = "torch"
 ) -> GalleryMembers:
     """A store folder's faces for this detector and model, or the largest face of every
     photo under a folder (embedded through `store`, on `run_chunks` when given)."""
     source = Path(gallery)
     if is_store(source):
         with EmbeddingStore(source) as opened:
-            found = opened.gallery(Producer.of(engine.detector, model))
+            found = opened.gallery(Producer.of(engine.detector, with_runtime(model, runtime)))
         if not found:
             raise UsageError(f"embedding store {source} holds no face for model {model.id}")
         return GalleryMembers(
@@ -46,8 +47,9 @@ def members_of(
         )
     photos = gallery_photos(source)
     embedded = embed_images(
-        engine, model, photos, store=store, run_chunks=run_chunks, progress=progress
-    )
+        engine, model, photos, store=store, run_chunks=run_chunks, progress=progress,
+        runtime=runtime,
+    )  # fmt: skip
     found = [p for p in photos if p in embedded.embeddings]
     if not found:
         raise UsageError(f"no face found in any photo of the gallery {source}")
@@ -74,8 +76,12 @@ def search_gallery(
     store=None,
     run_chunks=None,
     progress: Callable[[int, int], None] | None = None,
+    runtime: str = "torch",
 ) -> dict:
-    """The `patchwise.search/1` result: face `face` of `query_image` against `gallery`."""
+    """The `patchwise.search/1` result: face `face` of `query_image` against `gallery`.
+
+    `runtime` "onnx" embeds the gallery through the ONNX fast path; the query's
+    embedding is always the torch reference's."""
     if top < 1:
         raise UsageError("--top must be at least 1")
     if model.kind.scores_pairs:
@@ -83,7 +89,7 @@ def search_gallery(
     query = engine.prepare(query_image)
     query.face(face)
     _, features = engine.side_features([(query, face)], model)[0]
-    gallery_set = members_of(gallery, engine, model, store, run_chunks, progress)
+    gallery_set = members_of(gallery, engine, model, store, run_chunks, progress, runtime)
     index = GalleryIndex.build(gallery_set.embeddings)
     rows, scores = index.top(features.embedding, top)
     members, size = gallery_set.members, len(gallery_set.members)
@@ -91,6 +97,7 @@ def search_gallery(
         "schema": SEARCH_SCHEMA,
         "query": {"image": str(query_image), "sha256": query.evidence.sha256, "face": face},
         "model": model.describe(),
+        "runtime": describe_runtime(with_runtime(model, runtime)),
         "detector": engine.detector.describe(),
         "gallery": {
             **gallery_set.source,

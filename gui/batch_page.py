@@ -129,6 +129,8 @@ class BatchPage(QDialog):
         det = self.plots.addPlot(title="DET (log-log)")
         keep = (data["far"] > 0) & (data["frr"] > 0)
         det.plot(data["far"][keep], data["frr"][keep], pen=pg.mkPen("k", width=2))
+        if not keep.any():
+            det.setTitle("DET (log-log): empty, no threshold has both error rates above 0")
         det.setLogMode(x=True, y=True)
         det.setLabel("bottom", "false accept rate")
         det.setLabel("left", "false reject rate")

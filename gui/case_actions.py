@@ -261,7 +261,9 @@ class CaseActions:
         self.report_bar.setVisible(False)
         record_report(case, path, digest)  # on the GUI thread, which owns the case
         self.state.mark_dirty()
-        self.statusBar().showMessage(f"Report written to {path} (SHA-256 {digest[:16]}…).", 10000)
+        self.statusBar().showMessage(
+            f"Report written: {Path(path).name} (SHA-256 {digest[:16]}…).", 10000
+        )
 
     def _report_failed(self, message: str, expected: bool) -> None:
         self.report_bar.setVisible(False)

@@ -258,7 +258,7 @@ class MapOverlays:
         self.maps.set_busy(0.0, "gallery")
         self.runner.start(
             "gallery",
-            jobs.gallery_job(folder, self.engine, model_id),
+            jobs.gallery_job(folder, self.engine, model_id, self.session.runtime),
             on_done=lambda gallery, m=model_id: self.state.set_gallery(gallery, m),
             on_error=lambda message, expected: self._failed(message, expected, None),
             on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),

@@ -179,12 +179,15 @@ class PhotoPane(QWidget):
         self.photo_view.autoRange(padding=0.01)
         evidence = prepared.evidence
         count = len(self._faces)
+        by_hand = count > 0 and self._faces[chosen].placed_by_hand
+        marks = np.asarray(self._faces[chosen].landmarks) if by_hand else np.empty((0, 2))
+        self.point_marks.setData(marks[:, 0], marks[:, 1])  # hand-placed points stay shown
         if count == 0:
             text = f"{evidence.name}: no face found. Try another photo."
         else:
             more = " Click another box to choose it." if count > 1 else ""
             text = f"{evidence.name} ({evidence.width}×{evidence.height}): face {chosen + 1} of "
-            text += f"{count} chosen.{more}"
+            text += f"{count} chosen" + (", landmarks placed by hand." if by_hand else ".") + more
         self.info.setText(text)
         self.info.setToolTip(f"SHA-256 {evidence.sha256}")
 

@@ -129,6 +129,19 @@ def show_signature(banner: QLabel, label: QLabel, text: str, severity: str) -> N
     banner.setVisible(severity in SIGNATURE_STYLES)
 
 
+def keep_place_when_hidden(widget: QWidget) -> None:
+    """Hidden, `widget` keeps its space: showing it never re-lays out the window.
+
+    A progress bar appearing in the status bar narrowed the word-wrapped case
+    banner beside it; the taller status bar then shrank every view above, and
+    pyqtgraph redrew them all while the report worker started (issue 15, the
+    first export's GUI-thread gap in tests/test_gui_heartbeat.py).
+    """
+    policy = widget.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    widget.setSizePolicy(policy)
+
+
 class StatusWidgets:
     """The status bar's permanent widgets: report progress, busy bar + Cancel, signature,
     model, device."""
@@ -155,6 +168,8 @@ class StatusWidgets:
         busy_layout.setContentsMargins(0, 0, 0, 0)
         busy_layout.addWidget(self.busy_bar)
         busy_layout.addWidget(self.cancel_button)
+        for widget in (self.report_bar, self.busy_bar, self.cancel_button):
+            keep_place_when_hidden(widget)
         widgets = (self.report_bar, busy, self.signature_label, self.model_label, self.device_label)
         for widget in widgets:
             status_bar.addPermanentWidget(widget)

@@ -1,17 +1,21 @@
 """The ONNX Runtime fast path equals the torch reference, and its export cache is hashed.
 
 Real photos: the aligned obama faces, plain and with an X-Maps-style occlusion,
-through both bundled full-face models.
+through every bundled full-face model with an export. The export's graph clean-up
+(core.models.onnx_graph) is checked on a synthetic graph with a known answer.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
 import pytest
 import torch
 
+from core.batch_embedding import embed_images
+from core.embedding_store import EmbeddingStore, Producer
 from core.errors import UsageError
 from core.explainers.base import BatchRunner, pair_from_comparison
 from core.explainers.corrrise import CorrRiseSettings
@@ -33,16 +37,22 @@ def unit(x: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def comparisons(engine, faces_dir):
+def comparison_of(engine, faces_dir):
+    """The obama pair under a model, compared once per model when a test first asks."""
     photos = [faces_dir / "identities" / "obama" / f"obama_{n}.jpg" for n in (1, 2)]
-    return {m: engine.compare(*photos, m) for m in ("mobileface", "faceres")}
+    return functools.cache(lambda model_id: engine.compare(*photos, model_id))
 
 
 @pytest.mark.parametrize(
-    "model_id", ["mobileface", pytest.param("faceres", marks=pytest.mark.slow)]
+    "model_id",
+    [
+        "mobileface",
+        pytest.param("faceres", marks=pytest.mark.slow),
+        "dlib-resnet",  # the default model
+    ],
 )
-def test_onnx_embeddings_equal_the_torch_reference(comparisons, model_id):
-    comparison = comparisons[model_id]
+def test_onnx_embeddings_equal_the_torch_reference(comparison_of, model_id):
+    comparison = comparison_of(model_id)
     faces = np.stack([comparison.a.aligned.image, comparison.b.aligned.image]).astype(np.float32)
     occluded = faces.copy()
     s = faces.shape[1]
@@ -58,8 +68,8 @@ def test_onnx_embeddings_equal_the_torch_reference(comparisons, model_id):
     assert np.abs(unit(fast[:2]) - unit(cells)).max() < 1e-4
 
 
-def test_explanation_records_the_runtime_and_the_score_stays_the_reference(comparisons):
-    comparison = comparisons["mobileface"]
+def test_explanation_records_the_runtime_and_the_score_stays_the_reference(comparison_of):
+    comparison = comparison_of("mobileface")
     ex = explain("corrrise", comparison, CorrRiseSettings(masks=16), 0, runtime="onnx")
     assert ex.runtime["runtime"] == "onnx" and len(ex.runtime["onnx_sha256"]) == 64
     assert ex.to_json()["runtime"]["onnxruntime_providers"] == ["CPUExecutionProvider"]
@@ -97,3 +107,26 @@ def test_an_unwritable_cache_is_a_clear_usage_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATCHWISE_CACHE_DIR", str(blocked))
     with pytest.raises(UsageError, match="--runtime torch"):
         with_runtime(load_model("mobileface", torch.device("cpu")), "onnx")
+
+
+def test_batch_embedding_on_onnx_equals_torch_and_is_stored_under_its_own_key(
+    engine, faces_dir, tmp_path
+):
+    photos = [faces_dir / "identities" / "obama" / f"obama_{n}.jpg" for n in (1, 2, 3)]
+    model = engine.model("mobileface")
+    with EmbeddingStore(tmp_path / "store") as store:
+        torch_run = embed_images(engine, model, photos, store=store)
+        onnx_run = embed_images(engine, model, photos, store=store, runtime="onnx")
+        assert onnx_run.from_store == 0 and onnx_run.embedded == 3  # torch's entries not reused
+        again = embed_images(engine, model, photos, store=store, runtime="onnx")
+        assert again.from_store == 3 and again.embedded == 0
+        with pytest.raises(UsageError, match="cell features come from torch"):
+            embed_images(engine, model, photos, store=store, runtime="onnx", with_cells=True)
+    for photo in photos:
+        reference = unit(torch_run.embeddings[photo][None])
+        assert np.abs(unit(onnx_run.embeddings[photo][None]) - reference).max() < 1e-4
+        assert np.array_equal(again.embeddings[photo], onnx_run.embeddings[photo])
+        assert not np.array_equal(onnx_run.embeddings[photo], torch_run.embeddings[photo])
+    torch_key = Producer.of(engine.detector, model).model
+    onnx_key = Producer.of(engine.detector, with_runtime(model, "onnx")).model
+    assert onnx_key.startswith(torch_key + "+onnx@")

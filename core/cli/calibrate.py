@@ -49,8 +49,9 @@ def run(args) -> int:
     model_id = args.model or DEFAULT_MODEL
     with batch_context(args, model_id) as (store, run_chunks):
         scored = score_pairs(
-            engine, pairs, model_id, args.seed, image_progress(), store=store, run_chunks=run_chunks
-        )
+            engine, pairs, model_id, args.seed, image_progress(), store=store,
+            run_chunks=run_chunks, runtime=args.runtime,
+        )  # fmt: skip
     evaluation = scored.evaluation
     data = build_calibration(
         scored.scores,

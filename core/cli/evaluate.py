@@ -39,8 +39,9 @@ def run(args) -> int:
     model_id = args.model or DEFAULT_MODEL
     with batch_context(args, model_id) as (store, run_chunks):
         result = evaluate_pairs(
-            engine, pairs, model_id, args.seed, image_progress(), store=store, run_chunks=run_chunks
-        )
+            engine, pairs, model_id, args.seed, image_progress(), store=store,
+            run_chunks=run_chunks, runtime=args.runtime,
+        )  # fmt: skip
     print_evaluation(result)
     if args.json:
         write_json_atomically(args.json, result)

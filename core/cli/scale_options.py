@@ -25,6 +25,13 @@ def add_scale_options(parser: argparse.ArgumentParser) -> None:
         "running one (else start local), or a cluster address (default: this process)",
     )
     parser.add_argument(
+        "--runtime",
+        choices=("torch", "onnx"),
+        default="torch",
+        help="what embeds the images: torch (the reference, default) or onnx (ONNX Runtime, "
+        "equal within 1e-4, stored under its own key; in this process only, cosine models)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,

@@ -54,7 +54,7 @@ def run(args) -> int:
 
         result = search_gallery(
             engine, model, args.image_q, args.gallery, args.top, args.face, store, run_chunks,
-            progress,
+            progress, args.runtime,
         )  # fmt: skip
     index, size = result["index"], result["gallery"]["size"]
     print(

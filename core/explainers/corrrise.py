@@ -97,32 +97,44 @@ def square_masks(rng: np.random.Generator, count: int, size: int, patches: int, 
 
 
 class PixelCorrelation:
-    """Pearson r between a score list and every pixel of the masks, from running sums."""
+    """Pearson r between score series and every pixel of the masks, from running sums.
 
-    def __init__(self, size: int):
+    Face A's and face B's scores share one mask stack, so the mask sums are kept once
+    for all `series` (issue 12: half the per-batch bookkeeping of CorrRISE).
+    """
+
+    def __init__(self, size: int, series: int = 1):
+        self.series = series
         self.n = 0
-        self.s = 0.0
-        self.ss = 0.0
         self.m = np.zeros((size, size))
         self.mm = np.zeros((size, size))
-        self.sm = np.zeros((size, size))
+        self.s = np.zeros(series)
+        self.ss = np.zeros(series)
+        self.sm = np.zeros((series, size, size))
 
     def add(self, scores: np.ndarray, masks: np.ndarray) -> None:
+        """scores: k values (one series) or series x k; masks: k x S x S."""
+        scores = np.asarray(scores, dtype=np.float64).reshape(self.series, -1)
         m = masks.astype(np.float64)
-        self.n += len(scores)
-        self.s += float(scores.sum())
-        self.ss += float(scores @ scores)
+        self.n += scores.shape[1]
         self.m += m.sum(axis=0)
         self.mm += np.einsum("kij,kij->ij", m, m)
-        self.sm += np.einsum("k,kij->ij", scores, m)
+        for i, series in enumerate(scores):
+            self.s[i] += float(series.sum())
+            self.ss[i] += float(series @ series)
+            self.sm[i] += np.einsum("k,kij->ij", series, m)
 
     def result(self) -> np.ndarray:
+        """S x S correlations (series x S x S for more than one series)."""
         n = self.n
-        cov = self.sm - self.s * self.m / n
         var_m = np.maximum(self.mm - self.m**2 / n, 0.0)
-        var_s = max(self.ss - self.s**2 / n, 0.0)
-        denom = np.sqrt(var_m * var_s)
-        return np.where(denom > 1e-12, cov / np.maximum(denom, 1e-300), 0.0)
+        maps = []
+        for i in range(self.series):
+            cov = self.sm[i] - self.s[i] * self.m / n
+            var_s = max(self.ss[i] - self.s[i] ** 2 / n, 0.0)
+            denom = np.sqrt(var_m * var_s)
+            maps.append(np.where(denom > 1e-12, cov / np.maximum(denom, 1e-300), 0.0))
+        return maps[0] if self.series == 1 else np.stack(maps)
 
 
 def explain_corrrise(
@@ -139,7 +151,7 @@ def explain_corrrise(
     patch = min(size, max(1, round(settings.patch_size * pair.scale)))
     rng = np.random.default_rng(seed)
     runner = BatchRunner(pair.model, progress, cancel, 2 * settings.masks)
-    corr_a, corr_b = PixelCorrelation(size), PixelCorrelation(size)
+    corr = PixelCorrelation(size, series=2)  # face A's scores, face B's scores
     reporter = PartialReporter(partial)
     face_a, face_b = planar(pair.face_a), planar(pair.face_b)
     for start in range(0, settings.masks, runner.batch):
@@ -150,10 +162,13 @@ def explain_corrrise(
             masks = square_masks(rng, count, size, settings.patches, patch)
         f_a = runner.embed(as_images(face_a[None] * masks[:, None]))
         f_b = runner.embed(as_images(face_b[None] * masks[:, None]))
-        corr_a.add(pair_scores(pair.model, f_a, pair.emb_b), masks)
-        corr_b.add(pair_scores(pair.model, pair.emb_a, f_b), masks)
-        reporter.offer(runner.done, runner.total, lambda: (corr_a.result(), corr_b.result()))
-    s_a, s_b = corr_a.result(), corr_b.result()
+        scores = (
+            pair_scores(pair.model, f_a, pair.emb_b),
+            pair_scores(pair.model, pair.emb_a, f_b),
+        )
+        corr.add(np.stack(scores), masks)
+        reporter.offer(runner.done, runner.total, lambda: tuple(corr.result()))
+    s_a, s_b = corr.result()
     extras = {
         "a_s_plus": np.maximum(s_a, 0).astype(np.float32),
         "a_s_minus": np.minimum(s_a, 0).astype(np.float32),

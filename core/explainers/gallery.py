@@ -29,6 +29,7 @@ class Gallery:
     skipped: tuple[str, ...]  # photos without a face or unreadable
     cache_dir: str  # the embedding store's folder
     cache_hits: int  # photos answered by the store
+    runtime: str = "torch"  # what embedded the photos: torch or onnx (the ONNX fast path)
 
 
 def gallery_photos(folder: Path) -> list[Path]:
@@ -40,8 +41,11 @@ def gallery_photos(folder: Path) -> list[Path]:
     return photos
 
 
-def load_gallery(folder, engine, model, progress=None, cancel=None, store=None) -> Gallery:
-    """Embeddings of the largest face of every photo under `folder`, through the store."""
+def load_gallery(
+    folder, engine, model, progress=None, cancel=None, store=None, runtime: str = "torch"
+) -> Gallery:
+    """Embeddings of the largest face of every photo under `folder`, through the store
+    (`runtime` "onnx": the ONNX Runtime fast path, stored under its own key)."""
     folder = Path(folder)
     photos = gallery_photos(folder)
     stop = cancel_check(cancel)
@@ -56,7 +60,7 @@ def load_gallery(folder, engine, model, progress=None, cancel=None, store=None) 
         raise Cancelled("gallery embedding cancelled")
     opened = store or EmbeddingStore(default_store_dir())
     try:
-        embedded = embed_images(engine, model, photos, store=opened, progress=step)
+        embedded = embed_images(engine, model, photos, store=opened, progress=step, runtime=runtime)
     finally:
         if store is None:
             opened.close()
@@ -70,4 +74,5 @@ def load_gallery(folder, engine, model, progress=None, cancel=None, store=None) 
         tuple(p.name for p in photos if p in embedded.failed),
         str(opened.folder),
         embedded.from_store,
+        runtime,
     )

@@ -64,11 +64,18 @@ class Affine(nn.Module):
 
 
 def add_zero_extended(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """dlib's `add_prev`: the sum sized to the larger of each dimension, missing values 0."""
-    c, h, w = (max(a.shape[i], b.shape[i]) for i in (1, 2, 3))
+    """dlib's `add_prev`: the sum sized to the larger of each dimension, missing values 0.
+
+    Sizes are read as plain ints and a tensor already of the full size is not padded, so
+    an ONNX export holds only the few constant Pads that extend something (issue 12: the
+    traced shape arithmetic and 28 mostly empty Pads had made ONNX Runtime no faster
+    than torch on this model).
+    """
+    c, h, w = (max(int(a.shape[i]), int(b.shape[i])) for i in (1, 2, 3))
 
     def extend(t: torch.Tensor) -> torch.Tensor:
-        return F.pad(t, (0, w - t.shape[3], 0, h - t.shape[2], 0, c - t.shape[1]))
+        missing = (0, w - int(t.shape[3]), 0, h - int(t.shape[2]), 0, c - int(t.shape[1]))
+        return F.pad(t, missing) if any(missing) else t
 
     return extend(a) + extend(b)
 

@@ -62,9 +62,12 @@ def _same_pad_amounts(size: int, kernel: int, stride: int) -> tuple[int, int]:
 
 
 def same_pad(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
-    """Zero-pad an NCHW tensor the way TF "SAME" does (the extra pixel goes after)."""
-    top, bottom = _same_pad_amounts(x.shape[-2], kernel, stride)
-    left, right = _same_pad_amounts(x.shape[-1], kernel, stride)
+    """Zero-pad an NCHW tensor the way TF "SAME" does (the extra pixel goes after).
+
+    The sizes are read as plain ints so that an ONNX export holds constant pads, which
+    core.models.onnx_graph folds into the next convolution."""
+    top, bottom = _same_pad_amounts(int(x.shape[-2]), kernel, stride)
+    left, right = _same_pad_amounts(int(x.shape[-1]), kernel, stride)
     return F.pad(x, (left, right, top, bottom))
 
 

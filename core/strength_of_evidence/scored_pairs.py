@@ -43,12 +43,14 @@ def score_pairs(
     cancel=None,
     store=None,
     run_chunks=None,
+    runtime: str = "torch",
 ) -> ScoredPairs:
     """Cosine of every pair whose two images gave a face; fails if nothing could be scored.
 
     `cancel` (None, a callable returning bool, or a threading.Event) is checked after
     each image; when set, Cancelled is raised (CLI exit code 130). `store` and
-    `run_chunks` are passed to evaluate_pairs (embedding store, cluster).
+    `run_chunks` and `runtime` are passed to evaluate_pairs (embedding store, cluster,
+    torch or the ONNX fast path).
     """
     cancelled = cancel_check(cancel)
 
@@ -59,7 +61,7 @@ def score_pairs(
             raise Cancelled(f"scoring cancelled after {done} of {total} images")
 
     evaluation = evaluate_pairs(
-        engine, pairs, model_id, seed, report, store=store, run_chunks=run_chunks
+        engine, pairs, model_id, seed, report, store=store, run_chunks=run_chunks, runtime=runtime
     )
     per_pair = evaluation["per_pair"]
     if not per_pair:

@@ -72,8 +72,9 @@ def provenance_job(engine):
     return job
 
 
-def gallery_job(folder: str, engine, model_id: str):
-    """Embed the largest face of every photo under `folder` with `model_id` (cached on disk)."""
+def gallery_job(folder: str, engine, model_id: str, runtime: str = "torch"):
+    """Embed the largest face of every photo under `folder` with `model_id` (cached on disk),
+    on `runtime` (torch, or onnx: the ONNX Runtime fast path)."""
 
     def job(progress, cancelled):
         def step(done, total):
@@ -81,7 +82,7 @@ def gallery_job(folder: str, engine, model_id: str):
 
         with engine.lock:
             model = load_model(model_id, engine.device)
-            return load_gallery(folder, engine, model, step, cancelled)
+            return load_gallery(folder, engine, model, step, cancelled, runtime=runtime)
 
     return job
 
