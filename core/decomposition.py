@@ -54,6 +54,12 @@ class Decomposition:
         """How much each cell of B contributes."""
         return self.pair_matrix.sum(axis=0) + self.bias_b
 
+    def term_info(self, i: int, j: int) -> dict:
+        """Pair (i, j)'s term and its share of the score (None when the score is about 0)."""
+        term = float(self.pair_matrix[i, j])
+        share = term / self.cosine if abs(self.cosine) > 1e-9 else None
+        return {"i": i, "j": j, "term": term, "share": share}
+
     def top_pairs(self, n: int = 10) -> tuple[list[dict], list[dict]]:
         """(the n largest positive terms, the n most negative terms), each largest first.
 

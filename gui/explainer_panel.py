@@ -5,6 +5,8 @@ instant (each cell's row or column sum of pair terms, painted over its box).
 A post-hoc explainer toggle starts a worker (progress bar and cancel here; the
 main window runs the job and caches the result). SDD also needs a background
 gallery: the "Choose background gallery…" button asks the window for one.
+"Sanity check this map…" asks the window to run the randomisation check of the map
+on show (core/workbench/map_sanity.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class ExplainerPanel(QWidget):
     colormapChanged = Signal(str)
     cancelRequested = Signal()
     galleryRequested = Signal()
+    sanityRequested = Signal()
 
     def __init__(self, explainers: list[str], parent=None):
         super().__init__(parent)
@@ -80,6 +83,8 @@ class ExplainerPanel(QWidget):
             "the gallery faces most similar to each photo."
         )
         self.gallery_button.clicked.connect(self.galleryRequested)
+        self.sanity_button = QPushButton("Sanity check this map…")
+        self.sanity_button.clicked.connect(self.sanityRequested)
         self.gallery_label = QLabel("Background gallery: none (SDD needs one).")
         self.gallery_label.setWordWrap(True)
         self.info = QLabel("")
@@ -98,6 +103,7 @@ class ExplainerPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(QLabel("<b>Maps over the aligned faces</b>"))
         layout.addLayout(toggles)
+        layout.addWidget(self.sanity_button)
         layout.addWidget(self.gallery_button)
         layout.addWidget(self.gallery_label)
         layout.addLayout(controls)

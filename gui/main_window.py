@@ -62,6 +62,7 @@ class MainWindow(
     explained = Signal(str)  # an explainer's maps arrived
     fidelity_measured = Signal(str)  # and, after them, their fidelity figures
     gallery_ready = Signal()  # a background gallery was loaded
+    sanity_checked = Signal(str)  # a map's randomisation check finished and is shown
 
     def __init__(
         self,
@@ -190,6 +191,7 @@ class MainWindow(
         self.maps.colormapChanged.connect(self._colormap_changed)
         self.maps.cancelRequested.connect(self._cancel_maps)
         self.maps.galleryRequested.connect(self.choose_gallery)
+        self.maps.sanityRequested.connect(self.sanity_check_current_map)
         self.runner.started.connect(self._jobs_changed)
         self.runner.stopped.connect(self._jobs_changed)
         for event, slot in (
@@ -371,7 +373,7 @@ class MainWindow(
 
     def _jobs_changed(self, _channel: str) -> None:
         self.status.show_busy(self.loading)
-        if not (self.runner.is_busy("explain") or self.runner.is_busy("gallery")):
+        if not any(self.runner.is_busy(c) for c in ("explain", "gallery", "sanity")):
             self.maps.set_busy(None)
 
     def _case_changed(self) -> None:

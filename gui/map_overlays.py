@@ -11,10 +11,11 @@ from __future__ import annotations
 from core.explainers.marginals import paint_boxes
 from core.models.registry import load_model
 from core.workbench import explainer_catalogue as catalogue
-from core.workbench import jobs
+from core.workbench import jobs, map_sanity
 from core.workbench.state import SIDES
 from gui.colormaps import overlay_rgba, symmetric_limit, table_name
 from gui.explainer_panel import MARGINALS, NONE
+from gui.sanity_dialog import SanityDialog
 
 MARGINALS_INFO = (
     "Each cell is painted with its exact share of the score: Q with its row "
@@ -32,8 +33,10 @@ class MapOverlays:
     """
 
     _provisional: tuple | None = None  # (cache key, partial maps) of the running explainer
+    sanity_dialog: SanityDialog | None = None  # the last sanity-check result shown
 
     def _refresh_overlays(self) -> None:
+        self._update_sanity_action()
         comparison = self.state.comparison
         for side in SIDES:
             values = None if comparison is None else self._overlay_values(side)
@@ -91,9 +94,10 @@ class MapOverlays:
         self._refresh_overlays()
 
     def _stop_explainers(self) -> None:
-        """Cancel the running explainer and fidelity jobs and drop any provisional map."""
+        """Cancel the running explainer, fidelity and sanity jobs; drop any provisional map."""
         self.runner.cancel("explain")
         self.runner.cancel("fidelity")
+        self.runner.cancel("sanity")
         self._provisional = None
         self.maps.set_busy(None)
 
@@ -135,6 +139,59 @@ class MapOverlays:
         if self.maps.current == name:
             self.maps.info.setText(self._map_info(name))
         self.fidelity_measured.emit(name)
+
+    # -- the randomisation sanity check of the map on show -------------------------------
+
+    def _sanity_reason(self) -> str | None:
+        """Why the map on show cannot be sanity-checked now, or None."""
+        if self.state.comparison is None:
+            return "Compare a pair first."
+        current = self.maps.current
+        cached = self.session.cached_map(current) if current in catalogue.TOGGLES else None
+        return map_sanity.unavailable_reason(current, cached)
+
+    def _update_sanity_action(self) -> None:
+        reason = self._sanity_reason()
+        tip = reason or "Re-draw the model's layers at random and see whether the map changes."
+        for widget in (self.maps.sanity_button, self.case_actions.get("sanity")):
+            if widget is not None:
+                widget.setEnabled(reason is None)
+                widget.setToolTip(tip)
+
+    def sanity_check_current_map(self) -> bool:
+        """Run the randomisation check of the map on show in a worker; False (and why, in
+        the status bar) when it cannot run now."""
+        reason = self._sanity_reason()
+        if reason is not None:
+            self.statusBar().showMessage(reason, 10000)
+            return False
+        name, comparison = self.maps.current, self.state.comparison
+        cached, key = self.session.cached_map(name), self.session.map_key(name)
+        self.maps.set_busy(0.0, f"{name}: sanity check")
+        self.runner.start(
+            "sanity",
+            jobs.sanity_job(name, comparison, cached),
+            on_done=lambda outcome, k=key, n=name, c=comparison: self._sanity_checked(
+                k, n, c, outcome
+            ),
+            on_error=lambda message, expected: self._failed(message, expected, None),
+            on_progress=lambda fraction, text: self.maps.set_busy(fraction, text),
+        )
+        return True
+
+    def _sanity_checked(self, key: tuple, name: str, comparison, outcome: dict) -> None:
+        """Keep the record with the map (the case records it on save) and show it."""
+        self.session.store_sanity(key, outcome["sanity"])
+        self.maps.set_busy(None)
+        cached = self.session.cached_map(name) if self.session.map_key(name) == key else None
+        if cached is None:
+            return
+        if self.sanity_dialog is not None:
+            self.sanity_dialog.close()
+        self.sanity_dialog = SanityDialog(name, comparison, cached, outcome, self)
+        self.sanity_dialog.show()
+        self.statusBar().showMessage(f"{name}: {map_sanity.verdict_line(outcome['sanity'])}", 15000)
+        self.sanity_checked.emit(name)
 
     def _pair_changed(self) -> None:
         """A new photo, face, model or case: stop the explainers; a map already computed for

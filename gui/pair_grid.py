@@ -4,6 +4,12 @@ Row i is cell i of Q, column j is cell j of K (the decomposition's pair_matrix).
 The colour scale is diverging and symmetric about 0. Hovering shows the term
 and its share of the score; a click or the arrow keys select a pair; the top
 contributing pairs (positive and negative) are listed and select on click.
+
+For the `fused` model the member table (gui/fused_members.py) sits above the grid,
+and "Grid" chooses what it shows: the fused block matrix (every member's terms
+scaled by its weight), or one member's own terms (summing to its own cosine).
+Cells keep their member-local numbers there; a click selects the same pair of the
+fused grid, so the outlines on the faces follow.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
+    QComboBox,
     QGraphicsRectItem,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -21,7 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.models.fused import member_decomposition
 from gui.colormaps import DEFAULT_DIVERGING, colormap, sign_colours, symmetric_limit
+from gui.fused_members import FusedMembersPanel
 
 ARROWS = {
     Qt.Key.Key_Up: (-1, 0),
@@ -39,6 +49,9 @@ def forward_text(comparison) -> str:
         f"Forward check: the model's own forward pass gives {comparison.forward_score:+.6f}; "
         f"|forward − Σ terms| = {comparison.forward_residual:.1e} (forward residual)"
     )
+
+
+FUSED_VIEW = "fused (all members, scaled by their weights)"
 
 
 def describe_term(info: dict) -> str:
@@ -67,7 +80,19 @@ class PairGridPanel(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._term_info = None
         self._k = 0
+        self._offset = 0  # where the shown block starts in the comparison's grid
+        self._selected: tuple[int, int] | None = None  # (i, j) of the comparison's grid
+        self._comparison = None
         self._cmap_name = DEFAULT_DIVERGING
+        self.members = FusedMembersPanel()
+        self.member_box = QComboBox()
+        self.member_box.setToolTip("The fused grid, or one member model's own terms")
+        self.member_box.currentIndexChanged.connect(lambda _index: self._draw())
+        self.member_row = QWidget()
+        member_layout = QHBoxLayout(self.member_row)
+        member_layout.setContentsMargins(0, 0, 0, 0)
+        member_layout.addWidget(QLabel("Grid:"))
+        member_layout.addWidget(self.member_box, 1)
 
         self.layout_label = QLabel("No comparison yet.")
         self.layout_label.setWordWrap(True)
@@ -132,6 +157,8 @@ class PairGridPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.members)
+        layout.addWidget(self.member_row)
         layout.addWidget(self.layout_label)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.hover_label)
@@ -154,10 +181,38 @@ class PairGridPanel(QWidget):
             bars.setOpts(brushes=self._bar_brushes(values))
 
     def show_comparison(self, comparison) -> None:
+        if comparison is not self._comparison:
+            self._selected = None  # the window shows the new comparison's selection
+        self._comparison = comparison
+        self.members.show_comparison(comparison)
+        parts = () if comparison is None else comparison.decomposition.parts
+        members = [p["model"] for p in parts if p["model"] != "intercept"]
+        chosen = self.member_box.currentText()
+        self.member_box.blockSignals(True)
+        self.member_box.clear()
+        self.member_box.addItems([FUSED_VIEW, *members] if members else [])
+        self.member_box.setCurrentText(chosen if chosen in members else FUSED_VIEW)
+        self.member_box.blockSignals(False)
+        self.member_row.setVisible(bool(members))
+        self._draw()
+
+    def shown_member(self) -> str | None:
+        """The member model whose own terms the grid shows, or None (the whole grid)."""
+        chosen = self.member_box.currentText()
+        return None if self.member_box.count() == 0 or chosen == FUSED_VIEW else chosen
+
+    def shown_decomposition(self):
+        """What the grid shows: the comparison's decomposition or one member's own."""
+        d = self._comparison.decomposition
+        member = self.shown_member()
+        return d if member is None else member_decomposition(d, member)
+
+    def _draw(self) -> None:
         for plot, bars in zip((self.columns_plot, self.rows_plot), self._bars, strict=False):
             plot.removeItem(bars)
         self._bars = []
         self.top_list.clear()
+        comparison = self._comparison
         if comparison is None:
             self._k = 0
             self.image.clear()
@@ -170,7 +225,12 @@ class PairGridPanel(QWidget):
             return
         self.graphics.setVisible(True)
         self.hover_label.setVisible(True)
-        d = comparison.decomposition
+        d = self.shown_decomposition()
+        member = self.shown_member()
+        self._offset = 0
+        if member is not None:
+            (part,) = [p for p in comparison.decomposition.parts if p["model"] == member]
+            self._offset = part["cells"][0]
         self._k = d.layout.count
         limit = symmetric_limit(d.pair_matrix)
         self.image.setImage(d.pair_matrix, autoLevels=False)
@@ -206,15 +266,23 @@ class PairGridPanel(QWidget):
         self._marginals = [columns, rows]
         bias = float(d.bias_a.sum() + d.bias_b.sum() + d.bias_bias)
         bias_text = f"; head-bias terms {bias:+.4f} (in the marginals)" if bias else ""
+        if member is None:
+            head = f"model <b>{comparison.model.id}</b>"
+            sums = f"Σ terms {d.total:+.6f} = score {d.cosine:+.6f}"
+            check = forward_text(comparison)
+        else:
+            head = f"member <b>{member}</b>'s own terms (not scaled by its weight)"
+            sums = f"Σ terms {d.total:+.6f} = cos[{member}] {d.cosine:+.6f}"
+            check = "In the fused score they count × its weight (the table above)."
         self.layout_label.setText(
-            f"<b>{self._k}×{self._k} cell pairs</b>, model <b>{comparison.model.id}</b>. "
+            f"<b>{self._k}×{self._k} cell pairs</b>, {head}. "
             f"A cell is a <b>{d.layout.label}</b>.<br>"
-            f"Σ terms {d.total:+.6f} = cosine {d.cosine:+.6f} (residual {d.residual:.1e}, "
-            f"rounding){bias_text}<br>{forward_text(comparison)}"
+            f"{sums} (residual {d.residual:.1e}, rounding){bias_text}<br>{check}"
         )
         positive, negative = d.top_pairs(12)
         self._add_top("Most similar (positive terms)", positive)
         self._add_top("Most dissimilar (negative terms)", negative)
+        self.show_selection(*(self._selected or (None, None)))
 
     def _add_top(self, title: str, pairs: list[dict]) -> None:
         header = QListWidgetItem(title if pairs else f"{title}: none")
@@ -224,17 +292,29 @@ class PairGridPanel(QWidget):
             item = QListWidgetItem(
                 f"   {pair['term']:+.4f}   Q cell {pair['i']} ↔ K cell {pair['j']}"
             )
-            item.setData(Qt.ItemDataRole.UserRole, (pair["i"], pair["j"]))
+            cell = (pair["i"] + self._offset, pair["j"] + self._offset)
+            item.setData(Qt.ItemDataRole.UserRole, cell)
             self.top_list.addItem(item)
 
     def show_selection(self, i: int | None, j: int | None) -> None:
-        if i is None or self._k == 0:
+        """Outline pair (i, j) of the comparison's grid (hidden when the shown member's
+        block does not hold it)."""
+        self._selected = None if i is None else (i, j)
+        local = None if i is None else (i - self._offset, j - self._offset)
+        if local is None or self._k == 0 or not all(0 <= v < self._k for v in local):
             self.cursor.setVisible(False)
             return
-        self.cursor.setRect(QRectF(j - 0.5, i - 0.5, 1, 1))
+        self.cursor.setRect(QRectF(local[1] - 0.5, local[0] - 0.5, 1, 1))
         self.cursor.setVisible(True)
-        if self._term_info is not None:
-            self.hover_label.setText("Selected: " + describe_term(self._term_info(i, j)))
+        self.hover_label.setText("Selected: " + self._describe(*local))
+
+    def _describe(self, i: int, j: int) -> str:
+        """The hover text of shown cell (i, j): the term and its share of the shown score."""
+        member = self.shown_member()
+        if member is None and self._term_info is not None:
+            return describe_term(self._term_info(i, j))
+        text = describe_term(self.shown_decomposition().term_info(i, j))
+        return text if member is None else f"{text} ({member}'s own cells, share of its cosine)"
 
     # -- input --------------------------------------------------------------------------
 
@@ -247,10 +327,10 @@ class PairGridPanel(QWidget):
 
     def _hovered(self, pos) -> None:
         cell = self.cell_at_scene(pos)
-        if cell is None or self._term_info is None:
+        if cell is None:
             self.graphics.setToolTip("")
             return
-        text = describe_term(self._term_info(*cell))
+        text = self._describe(*cell)
         self.hover_label.setText(text)
         self.graphics.setToolTip(text)
 
@@ -258,7 +338,7 @@ class PairGridPanel(QWidget):
         cell = self.cell_at_scene(event.scenePos())
         if cell is not None:
             self.setFocus()
-            self.cellClicked.emit(*cell)
+            self.cellClicked.emit(cell[0] + self._offset, cell[1] + self._offset)
 
     def _top_clicked(self, item: QListWidgetItem) -> None:
         cell = item.data(Qt.ItemDataRole.UserRole)

@@ -1,5 +1,5 @@
 """The window's menus: File (cases, photos, Quit), Edit (undo, details, galleries, explainer
-runtime), Tools (batch evaluation), Help."""
+runtime), Maps (sanity check of the map on show), Tools (batch evaluation), Help."""
 
 from __future__ import annotations
 
@@ -78,6 +78,8 @@ def build_menus(window) -> dict[str, QAction]:
     )
     _add(window, edit_menu, edit_entries, named)
     _add_runtime_menu(window, edit_menu.addMenu("Explainer &runtime"), named)
+    maps = (("sanity", "Sanity check the current &map…", None, window.sanity_check_current_map),)
+    _add(window, window.menuBar().addMenu("&Maps"), maps, named)
     tools = ((None, "&Batch evaluation…", QKeySequence("Ctrl+B"), window.open_batch_page),)
     _add(window, window.menuBar().addMenu("&Tools"), tools, named)
     about = ((None, "About Patchwise", None, lambda: chrome.show_about(window)),)

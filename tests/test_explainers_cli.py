@@ -62,6 +62,7 @@ def test_explain_writes_maps_overlays_and_json_with_fidelity(tmp_path, faces_dir
     assert all(-1.0 <= lv["spearman_mean"] <= 1.0 for lv in levels)
     printed = capsys.readouterr().out
     assert "per-pair score AUC" in printed and "randomisation check" in printed
+    assert payload["sanity"]["verdict"]["threshold"] == 0.3 and "Threshold 0.3" in printed
 
 
 @pytest.mark.parametrize(

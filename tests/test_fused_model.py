@@ -8,7 +8,7 @@ import torch
 
 from core.decomposition import decompose
 from core.models.face_model import CellFeatures, grid_layout
-from core.models.fused import fuse, fused_layout
+from core.models.fused import fuse, fused_layout, fusion_table, member_decomposition
 from core.models.registry import load_model
 
 
@@ -39,6 +39,16 @@ def test_fuse_is_the_weighted_sum_and_its_terms_add_up_to_it():
     assert [p["model"] for p in fused.parts] == ["a", "b", "intercept"]
     assert layout.count == 65 and layout.boxes[-1] == (168.0, 168.0, 224.0, 224.0)
 
+    table = fusion_table(fused.parts, fused.cosine)  # what the GUI panel and the report show
+    assert [(m.model, m.weight) for m in table.members] == [("a", 2.5), ("b", -1.25)]
+    assert table.members[1].contribution == pytest.approx(-1.25 * parts[1].cosine, abs=1e-15)
+    assert table.intercept == 0.75 and table.difference < 1e-12
+    for member, own in zip(("a", "b"), parts, strict=True):
+        view = member_decomposition(fused, member)  # the member's own terms, unscaled
+        np.testing.assert_allclose(view.pair_matrix, own.pair_matrix, rtol=1e-12, atol=1e-15)
+        assert view.cosine == own.cosine and abs(view.total - own.cosine) < 1e-12
+    assert member_decomposition(fused, "b").layout.boxes == layout.boxes[49:]
+
 
 @pytest.mark.slow
 def test_fused_score_on_real_photos_sums_exactly(engine, faces_dir):
@@ -56,3 +66,36 @@ def test_fused_score_on_real_photos_sums_exactly(engine, faces_dir):
         assert [p["cosine"] for p in d.parts[:-1]] == pytest.approx(members, abs=1e-12)
     genuine = engine.compare(obama / "obama_1.jpg", obama / "obama_2.jpg", "fused").cosine
     assert genuine > comparison.cosine  # Obama vs Obama outscores Obama vs Biden
+
+
+@pytest.mark.slow
+def test_the_report_prints_the_member_table_from_the_stored_case(engine, genuine_small):
+    from reportlab.platypus import Table
+
+    from core.case.case_model import Case
+    from core.report.sections import ReportContext, fused_members_section
+
+    comparison = engine.compare(*genuine_small, "fused")
+    case = Case.from_comparison(comparison, case_id="FUSED-1")
+    flow = fused_members_section(ReportContext(case, comparison, None, None, "now"))
+    (table,) = [f for f in flow if isinstance(f, Table)]
+    cells = [[c.getPlainText() for c in row] for row in table._cellvalues]
+    assert [row[0] for row in cells[1:]] == [
+        "dlib-resnet",
+        "faceres",
+        "mobileface",
+        "intercept b",
+        "sum",
+    ]
+    contributions = [float(row[3]) for row in cells[1:]]
+    assert sum(contributions[:4]) == pytest.approx(contributions[4], abs=1e-5)
+    assert contributions[4] == pytest.approx(case.score, abs=1e-5)
+    caption = flow[-1].getPlainText()
+    assert "DEMO" in caption and "log-odds" in caption
+    single = engine.compare(*genuine_small, "mobileface")
+    assert (
+        fused_members_section(
+            ReportContext(Case.from_comparison(single), single, None, None, "now")
+        )
+        == []
+    )

@@ -235,6 +235,8 @@ def test_cli_report_with_an_explainer_and_its_randomisation_check(photos, tmp_pa
     assert len(item["sanity"]["levels"]) >= 2 and "worse_than_random" in item["fidelity"]
     text = _flat(" ".join(_pages_text(pdf)))
     assert "per-pair score AUC" in text and "Randomisation check" in text
+    assert "Threshold 0.3" in text and ("PASSED" in text or "FAILED" in text)
+    assert [e.action for e in case.audit_log].count("explainer sanity check") == 1
 
 
 def test_cli_refuses_bad_usage_and_altered_cases(photos, tmp_path):

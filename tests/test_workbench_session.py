@@ -137,3 +137,37 @@ def test_an_xmap_job_reports_provisional_maps_then_fidelity_completes_the_record
     case, _ = session.current_case()
     assert [e["method"] for e in case.results["explainers"]] == ["xmap"]
     assert case.results["explainers"][0]["explanation"]["runtime"]["runtime"] == "onnx"
+
+
+def test_a_sanity_job_is_kept_with_its_map_and_saved_in_the_case(engine, genuine_small, tmp_path):
+    from core.case.case_file import open_case
+    from core.explainers.base import Cancelled
+    from core.workbench.jobs import explain_job, fidelity_job, sanity_job
+
+    session = compared_session(engine, *genuine_small)
+    comparison = session.state.comparison
+    result = run(explain_job("Grad-CAM", comparison, None, "torch"))
+    key = session.map_key("Grad-CAM")
+    session.store_map(key, result)
+    session.store_figures(
+        key, "Grad-CAM", run(fidelity_job("Grad-CAM", comparison, result["explanation"]))
+    )
+    with pytest.raises(Cancelled):
+        sanity_job("Grad-CAM", comparison, result)(lambda *_: None, lambda: True)
+    reports = []
+    outcome = sanity_job("Grad-CAM", comparison, result)(
+        lambda fraction, text: reports.append((fraction, text)), lambda: False
+    )
+    levels = outcome["sanity"]["levels"]
+    assert [lv for lv, _, _ in outcome["maps"]] == levels  # each level's randomised maps
+    assert all(a.shape == (112, 112) for _, a, _ in outcome["maps"])
+    assert reports[-1][0] == 1.0 and "sanity check — " in reports[-1][1]
+    session.store_sanity(key, outcome["sanity"])
+    path = str(tmp_path / "sanity.pwcase")
+    session.save(path)
+    saved, _, verification = open_case(path)
+    assert verification.ok
+    (record,) = saved.results["explainers"]
+    assert record["sanity"]["levels"] == levels
+    assert record["sanity"]["verdict"]["threshold"] == 0.3
+    assert [e.action for e in saved.audit_log].count("explainer sanity check") == 1

@@ -167,13 +167,32 @@ def add_explanations(
         )
         record_explanation(case, method, settings, seed, explanation, figures)
         if sanity_levels and spec_for(method).function is not None:
-            case.results["explainers"][-1]["sanity"] = _plain(
-                randomisation_check(
-                    method, comparison, explanation, settings, seed, sanity_levels, cancel
-                )
+            result = randomisation_check(
+                method, comparison, explanation, settings, seed, sanity_levels, cancel
             )
+            record_sanity(case, len(case.results["explainers"]) - 1, result)
         explanations.append(explanation)
     return explanations
+
+
+def record_sanity(case: Case, index: int, sanity: dict) -> bool:
+    """Record the randomisation check (core/explainers/sanity.py) of the case's explainer
+    run `index` and log its verdict; False when the case already holds this result."""
+    from core.explainers.sanity import sanity_verdict
+
+    record = case.results["explainers"][index]
+    sanity = _plain(sanity)
+    if record.get("sanity") == sanity:
+        return False
+    record["sanity"] = sanity
+    verdict = sanity_verdict(sanity["levels"])
+    outcome = "passed" if verdict["passed"] else "failed"
+    case.log(
+        "explainer sanity check",
+        f"{record['method']} (seed {record['seed']}): {outcome}, largest |rho| "
+        f"{verdict['value']:.3f} with every layer re-drawn (threshold {verdict['threshold']})",
+    )
+    return True
 
 
 def record_explanation(case: Case, method: str, settings, seed: int, explanation, figures: dict):

@@ -10,7 +10,8 @@ appended by a function of this package (`Case.log` is the only writer):
   changed, "evidence computed" when the calibration in use changed;
 - apply_details: "case details edited";
 - set_threshold: "examiner threshold set";
-- record_explanations: "explainer run" for each map first recorded;
+- record_explanations: "explainer run" for each map first recorded, "explainer sanity
+  check" for each randomisation check first recorded (also core.case.analyses.add_explanations);
 - record_report: "report exported" (after core.report.write_report wrote it);
 - core.case.rerun.rerun_case: "re-run"; core.case.case_file.save_case: "case saved".
 
@@ -30,6 +31,7 @@ from core.case.analyses import (
     add_evidence,
     explainer_index,
     record_explanation,
+    record_sanity,
 )
 from core.case.case_model import DEFAULT_HD, DEFAULT_HP, Case, check_case_id, check_case_text
 
@@ -149,7 +151,8 @@ def case_for_comparison(case: Case | None, comparison, calibration=None) -> Case
 
 
 def record_explanations(case: Case, computed: list[dict]) -> tuple:
-    """Record explainer maps computed outside the case (once each).
+    """Record explainer maps computed outside the case (once each), and the randomisation
+    check of a map when it was run (`sanity`, which may come after the map was recorded).
 
     `computed` holds core.workbench.jobs.explain_job results. Returns the
     Explanation objects in the order of case.results["explainers"], None where
@@ -166,6 +169,9 @@ def record_explanations(case: Case, computed: list[dict]) -> tuple:
                 item["explanation"],
                 item["figures"],
             )
+            found = len(case.results["explainers"]) - 1
+        if item.get("sanity"):
+            record_sanity(case, found, item["sanity"])
     explanations = [None] * len(case.results.get("explainers") or [])
     for item in computed:
         found = explainer_index(case, item["method"], item["settings"], item["seed"])

@@ -207,6 +207,8 @@ def run(args) -> int:
 
 
 def print_sanity(result: dict) -> None:
+    from core.explainers.sanity import verdict_text
+
     print("randomisation check (Spearman rho, original map vs randomised model's map):")
     for level in result["levels"]:
         print(
@@ -214,3 +216,4 @@ def print_sanity(result: dict) -> None:
             f"re-drawn (from {level['lowest_randomised']}): rho A {level['spearman_a']:+.3f}, "
             f"B {level['spearman_b']:+.3f}"
         )
+    print(f"  {verdict_text(result['verdict'])}")

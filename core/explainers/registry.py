@@ -3,8 +3,9 @@
     EXPLAINERS[name] -> ExplainerSpec(settings class, default settings, explain function, label)
     explain(name, comparison, settings=None, seed=0, progress=None, cancel=None) -> Explanation
     availability(name, model) -> None if usable, else the reason it is not
-    randomisation_check(name, comparison, explanation, settings, seed, levels, cancel)
-        -> the cascading sanity check (sanity.py) of that explanation
+    randomisation_check(name, comparison, explanation, settings, seed, levels, cancel,
+                        progress, on_level)
+        -> the cascading sanity check (sanity.py) of that explanation, with its verdict
 
 Every explain function has the signature fn(pair, settings, seed, progress, cancel).
 """
@@ -26,6 +27,7 @@ from core.explainers.gradcam import GradCamSettings, explain_gradcam, plus_plus_
 from core.explainers.marginals import MarginalSettings, explain_marginals
 from core.explainers.sdd import SddSettings, explain_sdd
 from core.explainers.xmaps import XMapSettings, explain_xmap
+from core.models.face_model import ModelKind
 from core.models.onnx_runtime import describe_runtime
 
 
@@ -93,6 +95,11 @@ EXPLAINERS: dict[str, ExplainerSpec] = {
 def availability(name: str, model) -> str | None:
     """None when `name` can explain `model`, else a sentence saying why not."""
     spec = spec_for(name)
+    if spec.function is not None and getattr(model, "kind", None) is ModelKind.FUSED:
+        return (
+            f"{name} is not available for the fused model: it combines several models' "
+            "cosines and has no single network; explain one of its member models instead"
+        )
     if spec.needs_spatial_map and model.layout.kind == "restricted":
         return (
             f"{name} is not available for this model ({model.id}): it has one feature "
@@ -158,10 +165,19 @@ def explain_pair(
 
 
 def randomisation_check(
-    name: str, comparison, explanation, settings=None, seed=0, levels: int = 3, cancel=None
+    name: str,
+    comparison,
+    explanation,
+    settings=None,
+    seed=0,
+    levels: int = 3,
+    cancel=None,
+    progress=None,
+    on_level=None,
 ) -> dict:
     """The cascading model-randomisation sanity check (sanity.py) of `explanation`, which
-    explainer `name` made on `comparison` with `settings` and `seed`."""
+    explainer `name` made on `comparison` with `settings` and `seed`; `progress` and
+    `on_level` as sanity.sanity_check takes them."""
     from core.explainers.sanity import SanitySettings, sanity_check
 
     spec = spec_for(name)
@@ -173,5 +189,13 @@ def randomisation_check(
     settings = spec.default_settings() if settings is None else settings
     pair = pair_from_comparison(comparison)
     return sanity_check(
-        pair, spec.function, settings, explanation, seed, SanitySettings(levels=levels), cancel
+        pair,
+        spec.function,
+        settings,
+        explanation,
+        seed,
+        SanitySettings(levels=levels),
+        cancel,
+        progress,
+        on_level,
     )

@@ -97,6 +97,7 @@ def fuse(
                 "cosine": d.cosine,
                 "cells": [start, end],
                 "residual": d.residual,
+                "bias_bias": d.bias_bias,  # the member's own (unscaled), for its own view
             }
         )
         start = end
@@ -187,13 +188,90 @@ class FusedModel:
         raise NotImplementedError("fused has no single feature map; explain a member model")
 
 
+DEMO_NOTE = (
+    "The fusion weights are a DEMO fit on the few shared photos (tools/fit_fusion.py): they "
+    "say how the members were combined there, not on casework."
+)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One member model's share of a fused score: w_m, cos_m and w_m * cos_m."""
+
+    model: str
+    cosine: float
+    weight: float
+
+    @property
+    def contribution(self) -> float:
+        return self.weight * self.cosine
+
+
+@dataclass(frozen=True)
+class FusionTable:
+    """The fused score written out: sum_m w_m cos_m + b, beside the score it must equal."""
+
+    members: tuple[MemberRow, ...]
+    intercept: float
+    score: float  # the fused score as the comparison reports it
+
+    @property
+    def total(self) -> float:
+        return sum(m.contribution for m in self.members) + self.intercept
+
+    @property
+    def difference(self) -> float:
+        return abs(self.total - self.score)
+
+
+def fusion_table(parts, score: float) -> FusionTable | None:
+    """The member table of a fused decomposition's `parts` (a Decomposition's, or as a case
+    stores them) and its score; None for a single model (no parts)."""
+    if not parts:
+        return None
+    members = tuple(
+        MemberRow(str(p["model"]), float(p["cosine"]), float(p["weight"]))
+        for p in parts
+        if p["model"] != "intercept"
+    )
+    (intercept,) = [float(p["weight"]) for p in parts if p["model"] == "intercept"]
+    return FusionTable(members, intercept, float(score))
+
+
+def is_demo_fit(model_record) -> bool:
+    """Whether a fused model's describe() record says its fit is a DEMO."""
+    return bool((model_record.get("fit") or {}).get("demo"))
+
+
+def member_decomposition(decomposition: Decomposition, model_id: str) -> Decomposition:
+    """Member `model_id`'s own exact terms, cut from a fused decomposition: its block and
+    bias terms divided by w_m (so they sum to its own cosine, not to w_m cos_m)."""
+    (part,) = [p for p in decomposition.parts if p["model"] == model_id]
+    weight = float(part["weight"])
+    if weight == 0.0 or "bias_bias" not in part:
+        raise ValueError(f"member {model_id}'s own terms cannot be recovered (weight {weight})")
+    start, end = part["cells"]
+    layout = decomposition.layout
+    own = CellLayout(
+        kind="member",
+        label=f"{model_id} cell (its own terms; boxes scaled onto the fused face)",
+        boxes=layout.boxes[start:end],
+        input_size=layout.input_size,
+    )
+    return Decomposition(
+        layout=own,
+        pair_matrix=decomposition.pair_matrix[start:end, start:end] / weight,
+        bias_a=decomposition.bias_a[start:end] / weight,
+        bias_b=decomposition.bias_b[start:end] / weight,
+        bias_bias=float(part["bias_bias"]),
+        cosine=float(part["cosine"]),
+    )
+
+
 def fusion_summary(decomposition: Decomposition) -> str:
     """'' for a single model; else each member's weight x cosine and the intercept."""
-    if not decomposition.parts:
+    table = fusion_table(decomposition.parts, decomposition.cosine)
+    if table is None:
         return ""
-    terms = [
-        f"{p['weight']:+.2f}×{p['cosine']:+.3f} [{p['model']}]"
-        for p in decomposition.parts
-        if p["model"] != "intercept"
-    ]
-    return " — fused = " + " ".join(terms) + f" {decomposition.parts[-1]['weight']:+.2f}"
+    terms = [f"{m.weight:+.2f}×{m.cosine:+.3f} [{m.model}]" for m in table.members]
+    return " — fused = " + " ".join(terms) + f" {table.intercept:+.2f}"

@@ -28,7 +28,7 @@ from core.case.case_model import ROLE_TITLES, Case
 from core.case.rerun import TERM_TOLERANCE
 from core.case.search_origin import search_disclosure
 from core.models.face_model import ModelKind
-from core.models.fused import FUSED_GAUGE_SPAN
+from core.models.fused import DEMO_NOTE, FUSED_GAUGE_SPAN, fusion_table, is_demo_fit
 from core.report import figures
 from core.report.styles import (
     NOTE_FILL,
@@ -391,9 +391,50 @@ def figure_sections(ctx: ReportContext) -> list:
             "caption",
         ),
     ]
+    flow += fused_members_section(ctx)
     flow += top_pairs_section(ctx)
     flow += explainer_section(ctx)
     return flow
+
+
+def fused_members_section(ctx: ReportContext) -> list:
+    """The fused score by member model (as the workbench's member table shows it), from
+    the case's stored parts and score; nothing for a single model."""
+    stored = ctx.stored
+    table = fusion_table(stored["decomposition"].get("parts"), stored["score"]["cosine"])
+    if table is None:
+        return []
+    rows = [["member model", "cosine cos_m", "weight w_m", "w_m·cos_m"]]
+    rows += [
+        [m.model, _fmt(m.cosine, 6), _fmt(m.weight, 6), _fmt(m.contribution, 6)]
+        for m in table.members
+    ]
+    rows += [
+        ["intercept b", "", "", _fmt(table.intercept, 6)],
+        ["sum", "", "", _fmt(table.total, 6)],
+    ]
+    grid = Table(
+        [
+            [para(text, "cell_bold" if r == 0 else "cell") for text in row]
+            for r, row in enumerate(rows)
+        ],
+        colWidths=[45 * mm, 35 * mm, 35 * mm, 35 * mm],
+        hAlign="LEFT",
+    )
+    grid.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE)]))
+    demo = f" {DEMO_NOTE}" if is_demo_fit(stored["model"]) else ""
+    return [
+        CondPageBreak(60 * mm),
+        para("The fused score by member model", "h2"),
+        grid,
+        para(
+            f"Table 1. The fused score is Σ w_m·cos_m + b, a log-odds, not a cosine: "
+            f"{_fmt(table.total, 6)} against the recorded score {_fmt(table.score, 6)} "
+            f"(|difference| {table.difference:.1e}). Each member's block of Figure 4 is its own "
+            f"exact pair terms scaled by its weight w_m.{demo}",
+            "caption",
+        ),
+    ]
 
 
 def _numbering(layout) -> str:
@@ -572,16 +613,23 @@ def _explainer_block(item: dict, explanation, ctx: ReportContext) -> list:
 
 
 def _sanity_text(sanity: dict | None) -> str:
-    """The cascading randomisation check, when it was run (report --sanity)."""
+    """The cascading randomisation check, when it was run (report --sanity, or the
+    workbench's "Sanity check the current map"), with its verdict recomputed from the
+    recorded correlations."""
+    from core.explainers.sanity import sanity_verdict, verdict_text
+
     if not sanity:
         return ""
     levels = "; ".join(
-        f"top {lv['randomised_layers']}/{lv['of_layers']} layer groups {lv['spearman_mean']:+.2f}"
+        f"top {lv['randomised_layers']}/{lv['of_layers']} layer groups re-drawn: A "
+        f"{lv['spearman_a']:+.2f}, B {lv['spearman_b']:+.2f}"
         for lv in sanity["levels"]
     )
     return (
-        "Randomisation check (Spearman rho of this map against the map of the model with its "
-        f"top layers re-drawn; a faithful map falls towards 0): {levels}. "
+        "Randomisation check (Adebayo et al.; Spearman rho of this map against the map of the "
+        f"model with its top layers re-drawn; a faithful map falls towards 0): {levels}. "
+        f"{verdict_text(sanity_verdict(sanity['levels']))} The check is printed as the case "
+        "records it; a re-run of the case repeats the maps, not this check. "
     )
 
 

@@ -14,7 +14,7 @@ from core.errors import PatchwiseError
 from core.explainers.base import pair_from_comparison
 from core.explainers.faithfulness import fidelity
 from core.explainers.gallery import load_gallery
-from core.explainers.registry import explain
+from core.explainers.registry import explain, randomisation_check
 from core.models.registry import available_model_ids, load_model
 from core.report.pdf_report import write_report
 from core.workbench.explainer_catalogue import (
@@ -25,6 +25,7 @@ from core.workbench.explainer_catalogue import (
     describe,
     settings_for,
 )
+from core.workbench.map_sanity import SANITY_LEVELS, progress_text
 
 
 def prepare_job(engine, source, name: str | None = None):
@@ -143,6 +144,34 @@ def fidelity_job(label: str, comparison, explanation, runtime: str = DEFAULT_RUN
 
         pair = pair_from_comparison(comparison, runtime=runtime)
         return fidelity(pair, explanation, FIDELITY, EXPLAINER_SEED, step, cancelled)
+
+    return job
+
+
+def sanity_job(label: str, comparison, cached: dict):
+    """The cascading randomisation check of a computed map (no engine lock: it explains
+    randomised copies of the model, never the engine's own). Returns {"sanity": the
+    check's JSON record, "maps": [(level, map_a, map_b)] of the randomised models}."""
+    name = TOGGLES[label][0]
+
+    def job(progress, cancelled):
+        maps = []
+
+        def step(done: int, total: int) -> None:
+            progress(done / max(total, 1), progress_text(label, done, total))
+
+        sanity = randomisation_check(
+            name,
+            comparison,
+            cached["explanation"],
+            cached["settings"],
+            cached["seed"],
+            SANITY_LEVELS,
+            cancelled,
+            step,
+            lambda level, ex: maps.append((level, ex.map_a, ex.map_b)),
+        )
+        return {"sanity": sanity, "maps": maps}
 
     return job
 

@@ -143,6 +143,12 @@ class Session:
             result["figures"] = figures
             result["info"] = catalogue.describe(label, result["explanation"].to_json(), figures)
 
+    def store_sanity(self, key: tuple, sanity: dict) -> None:
+        """Add the randomisation check's record to a stored map (the case records it)."""
+        result = self._maps.get(key)
+        if result is not None:
+            result["sanity"] = sanity
+
     # -- the case ---------------------------------------------------------------------------
 
     def current_case(self) -> tuple[Case, tuple]:

@@ -402,7 +402,4 @@ class WorkbenchState:
 
     def term_info(self, i: int, j: int) -> dict:
         """What hovering cell (i, j) shows: the term and its share of the score."""
-        decomposition = self.comparison.decomposition
-        term = float(decomposition.pair_matrix[i, j])
-        share = term / decomposition.cosine if abs(decomposition.cosine) > 1e-9 else None
-        return {"i": i, "j": j, "term": term, "share": share}
+        return self.comparison.decomposition.term_info(i, j)
