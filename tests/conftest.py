@@ -52,6 +52,15 @@ def user_cache_for_tests(tmp_path_factory):
             os.environ[name] = value
 
 
+@pytest.fixture(autouse=True)
+def empty_occlusion_cache():
+    """Every test starts without other tests' X-Map occlusions: a cached run would make an
+    X-Map finish at once and the result depend on the order the tests ran in."""
+    from core.explainers.xmaps import clear_occlusion_cache
+
+    clear_occlusion_cache()
+
+
 @pytest.fixture(scope="session")
 def faces_dir() -> Path:
     """The shared real photos (never copied into the repository)."""

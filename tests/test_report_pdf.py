@@ -16,6 +16,7 @@ from core.case import Case, open_case
 from core.case.workflow import record_report
 from core.cli import main
 from core.report.pdf_report import write_report
+from core.signed_colormap import MEANING
 
 MODEL = "mobileface"
 EXAMINER = "Łukasz Żółć"
@@ -236,6 +237,7 @@ def test_cli_report_with_an_explainer_and_its_randomisation_check(photos, tmp_pa
     text = _flat(" ".join(_pages_text(pdf)))
     assert "per-pair score AUC" in text and "Randomisation check" in text
     assert "Threshold 0.3" in text and ("PASSED" in text or "FAILED" in text)
+    assert _flat(MEANING) in text and "green" not in text  # one colour language (issue 15)
     assert [e.action for e in case.audit_log].count("explainer sanity check") == 1
 
 

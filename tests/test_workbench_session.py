@@ -108,10 +108,8 @@ def test_an_xmap_job_reports_provisional_maps_then_fidelity_completes_the_record
     engine, genuine_small, monkeypatch, tmp_path
 ):
     from core.explainers import base
-    from core.explainers.xmaps import clear_occlusion_cache
     from core.workbench.jobs import explain_job, fidelity_job
 
-    clear_occlusion_cache()  # an earlier test's finished X-Map on this pair would be reused
     monkeypatch.setenv("PATCHWISE_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(base, "PARTIAL_EVERY_S", 0.0)  # a provisional map after every batch
     session = compared_session(engine, *genuine_small)

@@ -37,6 +37,7 @@ from core.report.styles import (
     key_value_table,
     para,
 )
+from core.signed_colormap import MEANING
 
 NOT_COMPUTED = "not computed"
 TOP_PAIRS = 6
@@ -556,8 +557,8 @@ def explainer_section(ctx: ReportContext) -> list:
     flow.append(
         para(
             "Each map is drawn on the aligned face it explains, scaled by its own largest "
-            "|value|: green where the region makes the faces more similar, red where it makes "
-            "them less similar (the X-Maps colours), transparent where it has no effect. "
+            f"|value|, in the one signed colour map of every Patchwise figure: {MEANING} "
+            "(transparent where a region has no effect). "
             "Per-pair score AUC (deletion/insertion, after CorrRISE Alg. 2, which measures "
             "dataset accuracy instead: `explain-bench`): the faces' pixels are removed (or "
             "restored) in the order the map ranks them and the score is tracked; a faithful "
