@@ -152,20 +152,25 @@ def default_batch(model: FaceModel) -> int:
 
 
 def default_chunk(model: FaceModel) -> int:
-    """Images per forward pass inside a batch: 8, or 32 for a 112 px model on torch.
+    """Images per forward pass inside a batch, chosen per runtime by measurement.
 
-    Measured per runtime (issue 12; quiet 2-core EPYC; passes/s at each pass size):
+    Issue 12, quiet 2-core EPYC, passes/s at each pass size:
     - torch eager: dlib-resnet 164 / 224 / 280 at 4 / 8 / 16, mobileface 818 / 1689
       at 8 / 32, faceres 93 / 97 at 4 / 8: larger passes are faster;
     - ONNX Runtime (a pass is split over single-threaded runs, onnx_runtime.py):
       dlib-resnet 582 / 643 / 647 at 4 / 8 / 16, mobileface 6678 / 4798 at 8 / 32,
-      faceres 251 / 241 at 4 / 8: small passes keep their activations in cache.
-    Torch's passes over 112 px stay at 8 so that a cancel, checked before every pass,
-    lands within one pass (< 0.1 s quiet) even for faceres on a loaded machine. The
+      faceres 251 / 241 at 4 / 8 (its X-Map 9.7-9.8 s at 4 against 10.4-11.0 s at 8,
+      alternating runs): small passes keep the activations of a 224 px face in cache.
+    So ONNX Runtime runs passes of 4 above 160 px and 8 below; torch keeps 8 above
+    112 px, so that a cancel, checked before every pass, lands within one pass
+    (< 0.1 s quiet) even for faceres on a loaded machine, and 32 at 112 px. The
     explainers' batches (default_batch: how many masks are drawn at once, ...) stay as
     they are, so no result changes."""
-    on_onnx = getattr(model, "embed_array", None) is not None
-    return min(default_batch(model), 8 if on_onnx or model.input_size > 112 else 32)
+    if getattr(model, "embed_array", None) is not None:  # the ONNX Runtime fast path
+        chunk = 4 if model.input_size > 160 else 8
+    else:
+        chunk = 8 if model.input_size > 112 else 32
+    return min(default_batch(model), chunk)
 
 
 class BatchRunner:
