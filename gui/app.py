@@ -7,7 +7,9 @@ status is 0 when the window reached that point without an error message, else 1.
 
 from __future__ import annotations
 
+import gc
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSettings, QTimer
@@ -36,6 +38,23 @@ def save_screenshot(widget, path: str) -> None:
     widget.grab().save(buffer, "PNG")
     buffer.close()
     write_bytes_atomically(path, bytes(data))
+
+
+@contextmanager
+def collection_on_the_gui_thread():
+    """Python's cycle collector runs in whichever thread happens to allocate. Run in a
+    worker, it can destroy a Qt object while the GUI thread destroys another, and the
+    two threads deadlock (Qt's object mutex against the GIL; seen in the test suite).
+    pyqtgraph's GarbageCollector turns automatic collection off and collects on a
+    GUI-thread timer instead; automatic collection comes back when the loop ends."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
+    try:
+        yield
+    finally:
+        collector.timer.stop()
+        gc.enable()
 
 
 def run_gui(args) -> int:
@@ -108,5 +127,6 @@ def run_gui(args) -> int:
         window.ready.connect(lambda: QTimer.singleShot(300, finish))
         if len(paths) < 2:
             QTimer.singleShot(500, finish)
-    app.exec()
+    with collection_on_the_gui_thread():
+        app.exec()
     return outcome["code"]

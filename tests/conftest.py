@@ -7,6 +7,7 @@ instead, so CI cannot pass green without running everything.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import tempfile
@@ -50,6 +51,21 @@ def user_cache_for_tests(tmp_path_factory):
         os.environ.pop(name, None)
         if value is not None:
             os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def collection_on_the_gui_thread(request):
+    """GUI tests run with Python's cycle collector off and collect on this (the GUI)
+    thread when they end, as the application does (gui/app.py): a collection started by
+    a worker thread once destroyed an earlier test's Qt objects there and deadlocked
+    with the GUI thread."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    gc.disable()
+    yield
+    gc.enable()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
