@@ -166,7 +166,7 @@ def default_chunk(model: FaceModel) -> int:
     (< 0.1 s quiet) even for faceres on a loaded machine, and 32 at 112 px. The
     explainers' batches (default_batch: how many masks are drawn at once, ...) stay as
     they are, so no result changes."""
-    if getattr(model, "embed_array", None) is not None:  # the ONNX Runtime fast path
+    if getattr(model, "runtime", "torch") == "onnx":  # OnnxModel, the fast path
         chunk = 4 if model.input_size > 160 else 8
     else:
         chunk = 8 if model.input_size > 112 else 32
