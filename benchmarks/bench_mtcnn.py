@@ -8,10 +8,16 @@ For each photo (default: obama_1, obama_2, a 1 MP and a 3.4 MP shared photo; abo
 pixel count) this prints the median wall time of `MTCNNDetector.detect` over
 --repeat runs after one warm-up, the same per megapixel of the photo, the median
 CPU time of the process (user + system: under contention it rises far less than the
-wall time), and the median wall time of each stage: the first stage split into
-P-Net's forward passes and the rest (image pyramid, candidates, NMS), the crops and
-the forward passes of R-Net and O-Net, and what remains (box arithmetic, the final
-NMS, conversions). The stages are timed by wrapping the detector's own methods.
+wall time), and medians per stage:
+
+* wall time of the three stages (1: pyramid, P-Net, candidates and NMS; 2: crops
+  and R-Net; 3: crops and O-Net) and of what remains (the retry check, sorting,
+  conversions);
+* time summed over threads ("sum") of P-Net's passes, of all crops and of R-Net's
+  and O-Net's passes. With two threads the detector splits its work over two lanes
+  (core/torch_lanes.py), so these sums can exceed the stage's wall time.
+
+The stages are timed by wrapping the detector's own methods.
 
 --against OLD_CHECKOUT measures another checkout of Patchwise (e.g. `mkdir /tmp/old
 && git archive c6252f3 | tar -x -C /tmp/old`) the same way, alternating old and new processes for
@@ -28,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -40,7 +47,17 @@ DEFAULT_PHOTOS = (
     SHARED / "rose_leslie" / "rose_leslie_1.jpg",
     SHARED / "obama" / "obama_3.jpg",
 )
-STAGES = ("P-Net", "pyramid+NMS", "crops R", "R-Net", "crops O", "O-Net", "other")
+STAGES = (
+    "stage 1",
+    "stage 2",
+    "stage 3",
+    "other",
+    "P-Net sum",
+    "crops sum",
+    "R-Net sum",
+    "O-Net sum",
+)
+_TOTALS_LOCK = threading.Lock()  # the lanes add their times from two threads
 
 
 class _Timed:
@@ -54,21 +71,18 @@ class _Timed:
         try:
             return self.fn(*args, **kwargs)
         finally:
-            self.totals[self.name] += time.perf_counter() - start
+            with _TOTALS_LOCK:
+                self.totals[self.name] += time.perf_counter() - start
 
 
 def _instrument(detector, mtcnn_module, totals: dict[str, float]) -> None:
-    detector.pnet = _Timed(detector.pnet, "P-Net", totals)
-    detector.rnet = _Timed(detector.rnet, "R-Net", totals)
-    detector.onet = _Timed(detector.onet, "O-Net", totals)
-    for stage in ("_stage1", "_stage2", "_stage3"):
-        setattr(detector, stage, _Timed(getattr(detector, stage), stage, totals))
-    crop = mtcnn_module.crop_resized
-
-    def timed_crop(img, boxes, size):
-        return _Timed(crop, f"crops {'R' if size == 24 else 'O'}", totals)(img, boxes, size)
-
-    mtcnn_module.crop_resized = timed_crop
+    for net in ("pnet", "rnet", "onet"):
+        name = f"{net[0].upper()}-Net sum"
+        setattr(detector, net, _Timed(getattr(detector, net), name, totals))
+    for number in (1, 2, 3):
+        stage = f"_stage{number}"
+        setattr(detector, stage, _Timed(getattr(detector, stage), f"stage {number}", totals))
+    mtcnn_module.crop_resized = _Timed(mtcnn_module.crop_resized, "crops sum", totals)
 
 
 def measure(tree: Path, photos: list[str], repeat: int, threads: int) -> dict:
@@ -92,15 +106,8 @@ def measure(tree: Path, photos: list[str], repeat: int, threads: int) -> dict:
             cpu, start = time.process_time(), time.perf_counter()
             faces = detector.detect(rgb)
             wall = time.perf_counter() - start
-            stages = {
-                "P-Net": totals["P-Net"],
-                "pyramid+NMS": totals["_stage1"] - totals["P-Net"],
-                "crops R": totals["crops R"],
-                "R-Net": totals["R-Net"],
-                "crops O": totals["crops O"],
-                "O-Net": totals["O-Net"],
-            }
-            stages["other"] = wall - sum(stages.values())
+            stages = {name: totals[name] for name in STAGES if name != "other"}
+            stages["other"] = wall - sum(totals[f"stage {number}"] for number in (1, 2, 3))
             runs.append({"wall": wall, "cpu": time.process_time() - cpu, **stages})
         results[photo] = {
             "megapixels": rgb.shape[0] * rgb.shape[1] / 1e6,

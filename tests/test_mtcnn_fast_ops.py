@@ -1,5 +1,5 @@
 """MTCNN's fast building blocks give the plain results: pools and NMS exactly, the pyramid
-within float32 rounding (issue 12)."""
+within float32 rounding, two lanes what one thread finds (issue 12)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.detection.area_pyramid import area_shrink, area_windows
-from core.detection.mtcnn import MaxPool2dCeil, nms
+from core.detection.mtcnn import (
+    LEVEL_MAKING_SHARE,
+    MaxPool2dCeil,
+    MTCNNDetector,
+    nms,
+    pyramid_scales,
+    share_levels,
+)
+from core.photo import load_evidence
+from core.torch_lanes import lanes_for
 
 
 @pytest.mark.parametrize(("kernel", "stride"), [(2, 2), (3, 2)])
@@ -77,3 +86,54 @@ def test_block_nms_keeps_what_greedy_nms_keeps(count):
     for threshold, mode in ((0.5, "union"), (0.7, "union"), (0.7, "min")):
         expected = _greedy_nms(boxes, scores, threshold, mode)
         assert nms(boxes, scores, threshold, mode).tolist() == expected
+
+
+def test_share_levels_gives_the_largest_to_lane_zero_and_balances_the_rest():
+    areas = [int(372_918 * 0.709 ** (2 * k)) for k in range(12)]
+    lanes = share_levels(areas)
+    assert lanes[0] == 0 and set(lanes) == {0, 1}
+    work = [0.0, LEVEL_MAKING_SHARE * sum(areas[1:])]
+    for lane, area in zip(lanes, areas, strict=True):
+        work[lane] += area
+    assert abs(work[0] - work[1]) <= areas[1]  # within one level of even
+    assert share_levels([500]) == [0]
+
+
+@pytest.fixture
+def torch_threads():
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+def test_two_lanes_find_what_one_thread_finds(torch_threads, faces_dir):
+    detector = MTCNNDetector()
+    for name in ("identities/obama/obama_1.jpg", "multi_face/obama_and_biden.jpg"):
+        rgb = load_evidence(faces_dir / name).rgb
+        torch_threads(1)
+        alone = detector.detect(rgb)
+        torch_threads(2)  # two lanes of one thread each
+        assert lanes_for(detector.device) is not None
+        laned = detector.detect(rgb)
+        assert len(laned) == len(alone) >= 1
+        for a, b in zip(alone, laned, strict=True):
+            assert np.abs(np.subtract(a.box, b.box)).max() < 1e-3
+            assert np.abs(a.landmarks - b.landmarks).max() < 1e-3
+            assert abs(a.score - b.score) < 1e-5
+
+
+def test_a_failure_while_making_levels_is_raised_not_waited_for(torch_threads, monkeypatch):
+    torch_threads(2)
+    detector = MTCNNDetector(retry=False)
+    made = detector._level
+
+    def fail_on_the_third(pixels, source, s):
+        if s < detector_scales[2]:
+            raise MemoryError("no room for this level")
+        return made(pixels, source, s)
+
+    rgb = np.random.default_rng(0).integers(0, 256, (400, 300, 3), dtype=np.uint8)
+    detector_scales = pyramid_scales(400, 300, detector.min_face_size, detector.factor)
+    monkeypatch.setattr(detector, "_level", fail_on_the_third)
+    with pytest.raises(MemoryError, match="no room"):
+        detector.detect(rgb)

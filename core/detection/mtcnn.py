@@ -41,8 +41,11 @@ taking many seconds on a CPU.
 Speed (issue 12; docs/models.md, "How MTCNN runs"): the pyramid is built with
 separable window sums (core/detection/area_pyramid.py), the networks run on
 channels-last maps with exact strided max pools, and NMS reads overlaps computed
-in blocks. The results are the same as the plain
-per-level torch version's (tests/test_mtcnn_reference.py).
+in blocks. With two torch threads or more, each stage's work is split over two
+single-threaded lanes (core/torch_lanes.py): the pyramid's levels in stage 1
+(`share_levels`), the candidates' crops and network passes in stages 2 and 3. The
+results are the same as the plain per-level torch version's
+(tests/test_mtcnn_reference.py, tests/test_mtcnn_fast_ops.py).
 
 Misses: when the first pass finds no face, a second pass runs with thresholds relaxed to
 0.5/0.6/0.6, on the photo upsampled 2x when its longer side is under 400 px. It never
@@ -54,6 +57,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,11 +67,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.detection.area_pyramid import area_shrink
+from core.detection.area_pyramid import area_shrink_edged, empty_level, shrink_rows, with_zero_edge
 from core.detection.detected_face import DetectedFace, sort_by_size
 from core.errors import DetectorUnavailableError, PatchwiseError
 from core.file_hash import sha256_bytes
 from core.resource_paths import RESOURCES_DIR
+from core.torch_lanes import lanes_for
 
 DEFAULT_WEIGHTS = RESOURCES_DIR / "models" / "mtcnn.safetensors"
 
@@ -285,6 +290,43 @@ def crop_resized(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+# Work of one crop and its network pass, in square pixels of crop source: on one
+# thread, a 24 px crop and its R-Net pass cost about as much as resizing a 175 x 175
+# box (74 us: 163 candidates on obama_1), and O-Net's pass about 4x that. Used only
+# to cut the crops into two parts of even work.
+CROP_COST = {24: 30_000, 48: 120_000}
+
+
+# Making a level from the one before costs about 0.35 of P-Net's pass on it (one
+# thread, obama_1's pyramid: 2.9 against 8.3 ms at 484 x 388 px).
+LEVEL_MAKING_SHARE = 0.35
+
+
+def share_levels(areas: list[int]) -> list[int]:
+    """The lane (0 or 1) that runs P-Net on each pyramid level, largest level first.
+
+    Lane 0 takes the largest level; lane 1 makes every smaller level (at
+    LEVEL_MAKING_SHARE of a pass each). Each further level, in order, goes to the
+    lane with less work so far, counting work as pixels.
+    """
+    work = [float(areas[0]), LEVEL_MAKING_SHARE * sum(areas[1:])]
+    lanes = [0]
+    for area in areas[1:]:
+        lane = 0 if work[0] < work[1] else 1
+        work[lane] += area
+        lanes.append(lane)
+    return lanes
+
+
+def _normalised(level: torch.Tensor) -> torch.Tensor:
+    """An h x w x 3 level of raw pixel values as P-Net's 1 x 3 x h x w input (channels last).
+
+    (x - 127.5) * 0.0078125, the networks' input scaling, written as
+    x * 0.0078125 - 0.99609375, which rounds identically (a power-of-two scale).
+    """
+    return level.mul(0.0078125).sub_(0.99609375)[None].permute(0, 3, 1, 2)
+
+
 def pyramid_scales(h: int, w: int, min_face_size: float, factor: float) -> list[float]:
     """Scales at which a min_face_size face maps onto P-Net's 12 px window."""
     scale = 12.0 / min_face_size
@@ -461,69 +503,144 @@ class MTCNNDetector:
                 return empty
             return self._stage3(img, boxes, thresholds)
 
-    def _pyramid(self, img: np.ndarray) -> Iterator[tuple[float, torch.Tensor]]:
-        """(scale, level) for every pyramid scale; levels are normalised 1 x 3 x h x w tensors.
+    def _level(self, pixels: torch.Tensor, source: torch.Tensor, s: float):
+        """The pyramid level at scale s: (the next level's source, the normalised level).
 
-        Each level is area-averaged from the previous, larger one (anti-aliased, and
-        much cheaper than resampling the full image every time), with separable
-        window sums in torch on the detector's device (core/detection/area_pyramid.py).
-        Keeping the resampling out of OpenCV also keeps OpenCV's and torch's thread
-        pools from competing for the same cores (a 20x slowdown seen on 2 cores).
-        Levels are in channels-last memory order, which P-Net runs fastest in.
+        `pixels` (the photo) and `source` are zero-edged (core/detection/area_pyramid.py).
+        Levels below scale 1 are area-averaged from `source`, the previous, larger level
+        (anti-aliased, and much cheaper than resampling the full image every time), with
+        separable window sums in torch on the detector's device; keeping the resampling
+        out of OpenCV keeps OpenCV's and torch's thread pools from competing for the same
+        cores (a 20x slowdown seen on 2 cores). A level above scale 1 (min_face_size < 12)
+        is enlarged from the photo, and the next level is again made from the photo.
         """
-        h, w = img.shape[:2]
-        pixels = torch.from_numpy(np.require(img, requirements=["C", "W"])).to(self.device)
-        source = pixels  # H x W x 3, uint8 until the first level
-        for s in pyramid_scales(h, w, self.min_face_size, self.factor):
-            hs, ws = int(math.ceil(h * s)), int(math.ceil(w * s))
-            if s < 1.0:
-                source = area_shrink(source, hs, ws)
-                level = source
-            else:  # min_face_size < 12: the image is enlarged
-                chw = pixels.permute(2, 0, 1)[None].float()
-                level = F.interpolate(chw, size=(hs, ws), mode="bilinear", align_corners=False)
-                level = level[0].permute(1, 2, 0)
-            yield s, level.mul(0.0078125).sub_(0.99609375)[None].permute(0, 3, 1, 2)
+        h, w = pixels.shape[0] - 1, pixels.shape[1] - 1
+        hs, ws = int(math.ceil(h * s)), int(math.ceil(w * s))
+        if s < 1.0:
+            source = area_shrink_edged(source, hs, ws)
+            return source, _normalised(source[:-1, :-1])
+        chw = pixels[:-1, :-1].permute(2, 0, 1)[None].float()
+        level = F.interpolate(chw, size=(hs, ws), mode="bilinear", align_corners=False)
+        return source, _normalised(level[0].permute(1, 2, 0))
+
+    def _levels(self, pixels, source, scales) -> Iterator[tuple[float, torch.Tensor]]:
+        """(scale, normalised level) at each of `scales`, each made from the one before."""
+        for s in scales:
+            source, level = self._level(pixels, source, s)
+            yield s, level
+
+    def _candidates(self, s: float, level: torch.Tensor, threshold: float):
+        """P-Net's candidates on one normalised level at scale s, or None if there are none.
+
+        (boxes, scores, regressions) of the windows scoring >= threshold, after the
+        level's own NMS (0.5).
+        """
+        prob, reg = self.pnet(level)
+        prob = prob[0].cpu().numpy()
+        reg = reg[0].cpu().numpy()
+        ys, xs = np.nonzero(prob >= threshold)
+        if len(ys) == 0:
+            return None
+        # each output cell sees a 12x12 window at stride 2 in the scaled image
+        boxes = np.stack([2 * xs, 2 * ys, 2 * xs + 12, 2 * ys + 12], axis=1) / s
+        keep = nms(boxes, prob[ys, xs], 0.5)
+        return boxes[keep], prob[ys, xs][keep], reg[:, ys, xs].T[keep]
 
     def _stage1(self, img: np.ndarray, thresholds) -> np.ndarray:
+        """P-Net over the pyramid (on two lanes when the caller has two threads or more)."""
+        h, w = img.shape[:2]
+        scales = pyramid_scales(h, w, self.min_face_size, self.factor)
+        pixels = torch.from_numpy(np.require(img, requirements=["C", "W"])).to(self.device)
+        pixels = with_zero_edge(pixels)
         threshold = thresholds[0]
-        all_boxes, all_scores, all_reg = [], [], []
-        for s, level in self._pyramid(img):
-            prob, reg = self.pnet(level)
-            prob = prob[0].cpu().numpy()
-            reg = reg[0].cpu().numpy()
-            ys, xs = np.nonzero(prob >= threshold)
-            if len(ys) == 0:
-                continue
-            # each output cell sees a 12x12 window at stride 2 in the scaled image
-            boxes = np.stack([2 * xs, 2 * ys, 2 * xs + 12, 2 * ys + 12], axis=1) / s
-            scores = prob[ys, xs]
-            regs = reg[:, ys, xs].T
-            keep = nms(boxes, scores, 0.5)
-            all_boxes.append(boxes[keep])
-            all_scores.append(scores[keep])
-            all_reg.append(regs[keep])
-        if not all_boxes:
+        lanes = lanes_for(self.device) if len(scales) > 1 and scales[0] < 1.0 else None
+        if lanes is None:
+            levels = self._levels(pixels, pixels, scales)
+            found = [self._candidates(s, level, threshold) for s, level in levels]
+        else:
+            found = self._candidates_on_lanes(lanes, pixels, scales, threshold)
+        found = [f for f in found if f is not None]
+        if not found:
             return np.zeros((0, 4))
-        boxes = np.concatenate(all_boxes)
-        scores = np.concatenate(all_scores)
-        regs = np.concatenate(all_reg)
+        boxes, scores, regs = (np.concatenate(part) for part in zip(*found, strict=True))
         keep = nms(boxes, scores, 0.7)
         return square(apply_regression(boxes[keep], regs[keep]))
 
+    def _candidates_on_lanes(self, lanes, pixels, scales, threshold) -> list:
+        """Each level's candidates (as `_candidates`), computed on two lanes.
+
+        1. Both lanes fill half of the largest level's rows each.
+        2. Lane 1 makes every smaller level from the one before (a chain), then runs
+           P-Net on its share of them; lane 0 runs P-Net on the largest level, then on
+           its share, taking each level once lane 1 has made it. `share_levels`
+           balances the two.
+        Every level is computed as without lanes; the results are in level order.
+        """
+        h, w = pixels.shape[0] - 1, pixels.shape[1] - 1
+        largest = empty_level(int(math.ceil(h * scales[0])), int(math.ceil(w * scales[0])), pixels)
+        middle = largest.shape[0] // 2
+        lanes.run(
+            lambda: shrink_rows(pixels, largest, 0, middle),
+            lambda: shrink_rows(pixels, largest, middle, largest.shape[0] - 1),
+        )
+        made = [Future() for _ in scales]
+        made[0].set_result(_normalised(largest[:-1, :-1]))
+        lane_of = share_levels([math.ceil(h * s) * math.ceil(w * s) for s in scales])
+
+        def make_levels() -> None:
+            try:
+                source = largest
+                for i, s in enumerate(scales[1:], start=1):
+                    source, level = self._level(pixels, source, s)
+                    made[i].set_result(level)
+            except BaseException as exc:  # the other lane must not wait for levels forever
+                for future in made:
+                    if not future.done():
+                        future.set_exception(exc)
+                raise
+
+        def run_lane(lane: int) -> list[tuple]:
+            if lane == 1:
+                make_levels()
+            return [
+                (i, self._candidates(s, made[i].result(), threshold))
+                for i, s in enumerate(scales)
+                if lane_of[i] == lane
+            ]
+
+        zero, one = lanes.run(lambda: run_lane(0), lambda: run_lane(1))
+        return [candidates for _, candidates in sorted(zero + one, key=lambda pair: pair[0])]
+
+    def _on_crops(self, net: nn.Module, img: np.ndarray, boxes: np.ndarray, size: int):
+        """net's outputs, as arrays, on the size x size crops of `boxes`.
+
+        On two lanes, each crops and scores one part of the boxes; the parts are cut
+        where the estimated work (CROP_COST) is even, and the outputs are joined in
+        box order.
+        """
+
+        def outputs(part: np.ndarray) -> list[np.ndarray]:
+            crops = self._to_tensor(crop_resized(img, part, size))
+            return [out.cpu().numpy() for out in net(crops)]
+
+        lanes = lanes_for(self.device) if len(boxes) > 1 else None
+        if lanes is None:
+            return outputs(boxes)
+        sides = np.round(boxes[:, 2]) - np.round(boxes[:, 0])
+        work = np.cumsum(CROP_COST[size] + sides**2)
+        cut = int(np.clip(np.searchsorted(work, work[-1] / 2), 1, len(boxes) - 1))
+        first, second = lanes.run(lambda: outputs(boxes[:cut]), lambda: outputs(boxes[cut:]))
+        return [np.concatenate(pair) for pair in zip(first, second, strict=True)]
+
     def _stage2(self, img: np.ndarray, boxes: np.ndarray, thresholds) -> np.ndarray:
-        crops = crop_resized(img, boxes, 24)
-        prob, reg = self.rnet(self._to_tensor(crops))
-        prob, reg = prob.cpu().numpy(), reg.cpu().numpy()
+        prob, reg = self._on_crops(self.rnet, img, boxes, 24)
         ok = prob >= thresholds[1]
         boxes, prob, reg = boxes[ok], prob[ok], reg[ok]
         keep = nms(boxes, prob, 0.7)
         return square(apply_regression(boxes[keep], reg[keep]))
 
     def _stage3(self, img: np.ndarray, boxes: np.ndarray, thresholds):
-        crops = crop_resized(img, boxes, 48)
-        prob, reg, pts = self.onet(self._to_tensor(crops))
-        prob, reg, pts = prob.cpu().numpy(), reg.cpu().numpy(), pts.cpu().numpy()
+        prob, reg, pts = self._on_crops(self.onet, img, boxes, 48)
         ok = prob >= thresholds[2]
         boxes, prob, reg, pts = boxes[ok], prob[ok], reg[ok], pts[ok]
         if len(boxes) == 0:
