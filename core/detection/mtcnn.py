@@ -575,6 +575,8 @@ class MTCNNDetector:
            its share, taking each level once lane 1 has made it. `share_levels`
            balances the two.
         Every level is computed as without lanes; the results are in level order.
+        Lane 1 never waits for lane 0, so detections started from several threads
+        at once cannot block each other for good.
         """
         h, w = pixels.shape[0] - 1, pixels.shape[1] - 1
         largest = empty_level(int(math.ceil(h * scales[0])), int(math.ceil(w * scales[0])), pixels)
