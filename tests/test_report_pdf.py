@@ -282,3 +282,31 @@ def test_long_notes_split_across_pages_and_oversized_ones_are_refused(comparison
     assert "Case notes" in text and "line 69:" in text
     with pytest.raises(UsageError, match="notes must be text of at most 20,000"):
         Case.from_comparison(comparison, notes="n" * 5_000_000)
+
+
+@pytest.mark.slow
+def test_a_fused_report_draws_each_members_pair_terms_on_its_own_scale(photos, tmp_path):
+    from core.detection.select import make_detector
+    from core.engine import Engine
+
+    device = torch.device("cpu")
+    comparison = Engine(make_detector("mtcnn", device=device), device).compare(
+        photos["A"], photos["B"], "fused"
+    )
+    members = [p for p in comparison.decomposition.parts if "cells" in p]
+    case = Case.from_comparison(comparison, case_id="FUSED-1", examiner=EXAMINER)
+    path = tmp_path / "fused.pdf"
+    write_report(case, comparison, path)
+    text = _flat(" ".join(_pages_text(path)))
+    limits = []
+    for letter, part in zip("abc", members, strict=True):
+        found = re.search(
+            rf"Figure 4{letter}\. {re.escape(part['model'])}: .*? colour scale ±([0-9.e-]+)\.", text
+        )
+        assert found, part["model"]
+        start, end = part["cells"]
+        block = comparison.decomposition.pair_matrix[start:end, start:end]
+        assert float(found.group(1)) == pytest.approx(np.abs(block).max(), rel=0.01)
+        limits.append(float(found.group(1)))
+    assert max(limits) / min(limits) > 2  # one shared scale would leave a block nearly blank
+    assert "Figure 4." not in text  # no single shared-scale grid

@@ -381,20 +381,46 @@ def figure_sections(ctx: ReportContext) -> list:
         ),
     ]
 
-    grid_png, grid_limit = figures.pair_grid(dec.pair_matrix)
-    flow += [
-        CondPageBreak(125 * mm),
-        _image(grid_png, 115 * mm),
-        para(
-            f"Figure 4. All {layout.count}×{layout.count} pair terms (cell i of A with cell j "
-            f"of B), colour scale ±{grid_limit:.4f}. {_numbering(layout)} "
-            f"{_sum_text(dec)} {_forward_text(ctx.stored)}",
-            "caption",
-        ),
-    ]
+    flow += pair_grid_figures(ctx)
     flow += fused_members_section(ctx)
     flow += top_pairs_section(ctx)
     flow += explainer_section(ctx)
+    return flow
+
+
+def pair_grid_figures(ctx: ReportContext) -> list:
+    """Figure 4: the pair terms. A fused model's are block-diagonal (a member's cells only
+    pair with its own), and members' terms differ in size by orders of magnitude, so each
+    member's block is drawn on its own colour scale (4a, 4b, ...)."""
+    dec = ctx.comparison.decomposition
+    layout = dec.layout
+    ending = f"{_sum_text(dec)} {_forward_text(ctx.stored)}"
+    members = [part for part in (dec.parts or ()) if "cells" in part]
+    if not members:
+        png, limit = figures.pair_grid(dec.pair_matrix)
+        caption = (
+            f"Figure 4. All {layout.count}×{layout.count} pair terms (cell i of A with cell j "
+            f"of B), colour scale ±{limit:.4f}. {_numbering(layout)} {ending}"
+        )
+        return [CondPageBreak(125 * mm), _image(png, 115 * mm), para(caption, "caption")]
+    flow = []
+    for letter, part in zip("abcdefghijklmnopqrstuvwxyz", members, strict=False):
+        start, end = part["cells"]
+        png, limit = figures.pair_grid(dec.pair_matrix[start:end, start:end])
+        caption = (
+            f"Figure 4{letter}. {part['model']}: its {end - start}×{end - start} pair terms "
+            f"scaled by its weight w_m = {_fmt(part['weight'], 6)} (cells {start} to {end - 1} "
+            f"of the fused model, numbered from 0 here), colour scale ±{limit:.3g}."
+        )
+        flow += [CondPageBreak(125 * mm), _image(png, 100 * mm), para(caption, "caption")]
+    flow.append(
+        para(
+            f"Each member's cells pair only with its own, so Figure 4 shows the {len(members)} "
+            f"blocks of the {layout.count}×{layout.count} fused pair terms, each on its own "
+            f"colour scale; every other term is 0. {ending}",
+            "caption",
+        )
+    )
     return flow
 
 
