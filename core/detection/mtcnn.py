@@ -136,9 +136,15 @@ class PNet(nn.Module):
         x = self.pool1(self.prelu1(self.conv1(x)))
         x = self.prelu2(self.conv2(x))
         x = self.prelu3(self.conv3(x))
-        prob = torch.softmax(self.conv4_1(x), dim=1)[:, 1]  # N x H' x W'
-        reg = self.conv4_2(x)  # N x 4 x H' x W'
-        return prob, reg
+        # Both 1x1 heads as one convolution. A dilation changes nothing for a 1x1 kernel,
+        # but keeps torch from its slow path, which it takes for a 1x1 kernel on one
+        # thread: 1.1-1.2 against 2.0-2.1 ms for both heads on obama_1's largest level,
+        # equal within 4e-7.
+        weight = torch.cat([self.conv4_1.weight, self.conv4_2.weight])
+        bias = torch.cat([self.conv4_1.bias, self.conv4_2.bias])
+        heads = F.conv2d(x, weight, bias, dilation=2)
+        prob = torch.softmax(heads[:, :2], dim=1)[:, 1]  # N x H' x W', face probability
+        return prob, heads[:, 2:]  # and N x 4 x H' x W', the box regression
 
 
 class RNet(nn.Module):
