@@ -42,15 +42,24 @@ def with_zero_edge(x: torch.Tensor) -> torch.Tensor:
     return edged
 
 
-def _window_sums(
-    x: torch.Tensor, axis: int, first: np.ndarray, length: np.ndarray
-) -> torch.Tensor:
-    """Sums of x (zero-edged along `axis`) over the windows (first, length) along it."""
+def _window_sums(x: torch.Tensor, axis: int, first: np.ndarray, length: np.ndarray) -> torch.Tensor:
+    """Sums of x (zero-edged along `axis`) over the windows (first, length) along it.
+
+    Columns are gathered from each row seen as one run of W x C values, by value
+    index (column x C + channel): torch copies a gathered slice at a time, and a
+    pixel is only C values long (0.36 against 0.98 ms for obama_1's largest level).
+    """
     n_in = x.shape[axis] - 1  # the last entry is the zero edge
+    channels = x.shape[2]
     total = None
     for offset in range(int(length.max())):
         index = np.where(length > offset, first + offset, n_in)
-        part = x.index_select(axis, torch.from_numpy(index).to(x.device))
+        if axis == 0:
+            part = x.index_select(0, torch.from_numpy(index).to(x.device))
+        else:
+            values = (index[:, None] * channels + np.arange(channels)).reshape(-1)
+            flat = x.reshape(x.shape[0], -1).index_select(1, torch.from_numpy(values).to(x.device))
+            part = flat.view(x.shape[0], len(index), channels)
         total = part.float() if total is None else total.add_(part)
     return total
 
