@@ -173,6 +173,9 @@ class StatusWidgets:
         widgets = (self.report_bar, busy, self.signature_label, self.model_label, self.device_label)
         for widget in widgets:
             status_bar.addPermanentWidget(widget)
+        # The permanent widgets keep their place, so a long message can be cut at the
+        # window's edge (seen at 1280 px): hovering the bar shows it whole.
+        status_bar.messageChanged.connect(status_bar.setToolTip)
 
     def show_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)

@@ -110,3 +110,14 @@ def test_alt_number_keys_choose_the_map_toggles(qtbot, window):
     QTest.keyClick(window, Qt.Key.Key_0, alt)
     qtbot.waitUntil(lambda: maps.current == NONE)
     assert window.panes["q"].overlay.image is None
+
+
+def test_hovering_the_status_bar_shows_a_cut_message_whole(window):
+    bar = window.statusBar()
+    message = bar.currentMessage()
+    assert message.startswith("Compared") and bar.toolTip() == message
+    long = "Compared (" + ", ".join(f"stage {i} {i * 100} ms" for i in range(30)) + ")"
+    bar.showMessage(long)
+    assert bar.toolTip() == long
+    bar.clearMessage()
+    assert bar.toolTip() == ""
