@@ -72,10 +72,6 @@ class Lanes:
                 raise error
         return [f.result() for f in futures]
 
-    def threads(self) -> list[int]:
-        """Each lane's torch thread count (as the lane itself sees it)."""
-        return self.run(*[torch.get_num_threads] * LANE_COUNT)
-
 
 def _inference(call: Callable[[], object]) -> object:
     with torch.inference_mode():

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core.detection.area_pyramid import area_shrink, area_windows
+from core.detection.area_pyramid import area_shrink_edged, area_windows, with_zero_edge
 from core.detection.mtcnn import (
     LEVEL_MAKING_SHARE,
     MaxPool2dCeil,
@@ -41,6 +41,11 @@ def test_area_windows_are_adaptive_pooling_windows():
     assert length.tolist() == [3, 3, 3, 3]
     first, length = area_windows(6, 6)
     assert first.tolist() == list(range(6)) and length.tolist() == [1] * 6
+
+
+def area_shrink(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The pyramid's averaging on a plain (not zero-edged) image."""
+    return area_shrink_edged(with_zero_edge(x), height, width)[:-1, :-1]
 
 
 def test_area_shrink_matches_torch_area_interpolation():

@@ -18,21 +18,26 @@ def four_threads():
     torch.set_num_threads(before)
 
 
+def lane_threads(lanes: Lanes) -> list[int]:
+    """Each lane's torch thread count, as the lane itself sees it."""
+    return lanes.run(*[torch.get_num_threads] * LANE_COUNT)
+
+
 def test_lanes_have_their_own_thread_count_and_leave_others_alone(four_threads):
     lanes = Lanes(threads_per_lane=1)
-    assert lanes.threads() == [1] * LANE_COUNT
+    assert lane_threads(lanes) == [1] * LANE_COUNT
     assert torch.get_num_threads() == 4  # the caller's own count
     seen = []
     newcomer = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
     newcomer.start()
     newcomer.join()
     assert seen == [4]  # a new thread still takes the caller's count as the default
-    assert lanes.threads() == [1] * LANE_COUNT
+    assert lane_threads(lanes) == [1] * LANE_COUNT
 
 
 def test_lanes_for_splits_the_callers_threads(four_threads):
     lanes = lanes_for(torch.device("cpu"))
-    assert lanes is not None and lanes.threads() == [2, 2]
+    assert lanes is not None and lane_threads(lanes) == [2, 2]
     assert lanes_for(torch.device("cpu")) is lanes  # made once, shared
     torch.set_num_threads(1)
     assert lanes_for(torch.device("cpu")) is None  # nothing to split

@@ -94,8 +94,3 @@ def area_shrink_edged(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     level = empty_level(height, width, x)
     shrink_rows(x, level, 0, height)
     return level
-
-
-def area_shrink(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Average an H x W x C image (float32 or uint8) onto height x width; float32 result."""
-    return area_shrink_edged(with_zero_edge(x), height, width)[:-1, :-1]

@@ -324,13 +324,18 @@ def share_levels(areas: list[int]) -> list[int]:
     return lanes
 
 
-def _normalised(level: torch.Tensor) -> torch.Tensor:
-    """An h x w x 3 level of raw pixel values as P-Net's 1 x 3 x h x w input (channels last).
+def _network_input(pixels: torch.Tensor) -> torch.Tensor:
+    """N x H x W x 3 raw pixel values as the networks' N x 3 x H x W input (channels last).
 
     (x - 127.5) * 0.0078125, the networks' input scaling, written as
     x * 0.0078125 - 0.99609375, which rounds identically (a power-of-two scale).
     """
-    return level.mul(0.0078125).sub_(0.99609375)[None].permute(0, 3, 1, 2)
+    return pixels.mul(0.0078125).sub_(0.99609375).permute(0, 3, 1, 2)
+
+
+def level_size(h: int, w: int, s: float) -> tuple[int, int]:
+    """Height and width of the pyramid level at scale s of an h x w photo."""
+    return int(math.ceil(h * s)), int(math.ceil(w * s))
 
 
 def pyramid_scales(h: int, w: int, min_face_size: float, factor: float) -> list[float]:
@@ -489,14 +494,9 @@ class MTCNNDetector:
     # -- the cascade --------------------------------------------------------
 
     def _to_tensor(self, batch_hwc: np.ndarray) -> torch.Tensor:
-        """N x H x W x 3 raw pixels -> normalised N x 3 x H x W float tensor.
-
-        (x - 127.5) * 0.0078125, the networks' input scaling; the pyramid writes it as
-        x * 0.0078125 - 0.99609375, which rounds identically (a power-of-two scale).
-        """
+        """N x H x W x 3 raw pixels (NumPy) -> the networks' normalised input tensor."""
         t = torch.from_numpy(np.ascontiguousarray(batch_hwc, dtype=np.float32))
-        t = t.permute(0, 3, 1, 2).to(self.device)
-        return (t - 127.5) * 0.0078125
+        return _network_input(t.to(self.device))
 
     def _run(self, img: np.ndarray, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         empty = (np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2)))
@@ -520,14 +520,13 @@ class MTCNNDetector:
         cores (a 20x slowdown seen on 2 cores). A level above scale 1 (min_face_size < 12)
         is enlarged from the photo, and the next level is again made from the photo.
         """
-        h, w = pixels.shape[0] - 1, pixels.shape[1] - 1
-        hs, ws = int(math.ceil(h * s)), int(math.ceil(w * s))
+        size = level_size(pixels.shape[0] - 1, pixels.shape[1] - 1, s)
         if s < 1.0:
-            source = area_shrink_edged(source, hs, ws)
-            return source, _normalised(source[:-1, :-1])
+            source = area_shrink_edged(source, *size)
+            return source, _network_input(source[None, :-1, :-1])
         chw = pixels[:-1, :-1].permute(2, 0, 1)[None].float()
-        level = F.interpolate(chw, size=(hs, ws), mode="bilinear", align_corners=False)
-        return source, _normalised(level[0].permute(1, 2, 0))
+        level = F.interpolate(chw, size=size, mode="bilinear", align_corners=False)
+        return source, _network_input(level.permute(0, 2, 3, 1))
 
     def _levels(self, pixels, source, scales) -> Iterator[tuple[float, torch.Tensor]]:
         """(scale, normalised level) at each of `scales`, each made from the one before."""
@@ -584,16 +583,15 @@ class MTCNNDetector:
         Lane 1 never waits for lane 0, so detections started from several threads
         at once cannot block each other for good.
         """
-        h, w = pixels.shape[0] - 1, pixels.shape[1] - 1
-        largest = empty_level(int(math.ceil(h * scales[0])), int(math.ceil(w * scales[0])), pixels)
-        middle = largest.shape[0] // 2
+        sizes = [level_size(pixels.shape[0] - 1, pixels.shape[1] - 1, s) for s in scales]
+        largest = empty_level(*sizes[0], pixels)
+        middle = sizes[0][0] // 2
         lanes.run(
             lambda: shrink_rows(pixels, largest, 0, middle),
-            lambda: shrink_rows(pixels, largest, middle, largest.shape[0] - 1),
+            lambda: shrink_rows(pixels, largest, middle, sizes[0][0]),
         )
         made = [Future() for _ in scales]
-        made[0].set_result(_normalised(largest[:-1, :-1]))
-        lane_of = share_levels([math.ceil(h * s) * math.ceil(w * s) for s in scales])
+        lane_of = share_levels([height * width for height, width in sizes])
 
         def make_levels() -> None:
             try:
@@ -602,13 +600,15 @@ class MTCNNDetector:
                     source, level = self._level(pixels, source, s)
                     made[i].set_result(level)
             except BaseException as exc:  # the other lane must not wait for levels forever
-                for future in made:
+                for future in made[1:]:  # made[0] is lane 0's own
                     if not future.done():
                         future.set_exception(exc)
                 raise
 
         def run_lane(lane: int) -> list[tuple]:
-            if lane == 1:
+            if lane == 0:
+                made[0].set_result(_network_input(largest[None, :-1, :-1]))
+            else:
                 make_levels()
             return [
                 (i, self._candidates(s, made[i].result(), threshold))
