@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from core.models.fused import DEMO_NOTE, fusion_table, is_demo_fit
-
-HEADERS = ("member model", "cosine cos_m", "weight w_m", "w_m·cos_m")
+from core.models.fused import DEMO_NOTE, TABLE_HEADERS, fusion_table, is_demo_fit
 
 
 class FusedMembersPanel(QWidget):
@@ -21,8 +19,8 @@ class FusedMembersPanel(QWidget):
         super().__init__(parent)
         self.title = QLabel("")
         self.title.setWordWrap(True)
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.table = QTableWidget(0, len(TABLE_HEADERS))
+        self.table.setHorizontalHeaderLabels(list(TABLE_HEADERS))
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         # Compact rows: the grid below needs the height (the window fits 1280x800).
@@ -52,14 +50,7 @@ class FusedMembersPanel(QWidget):
             + (" — <b>DEMO fusion weights, not for casework</b>" if demo else "")
         )
         self.title.setToolTip(DEMO_NOTE if demo else "")
-        rows = [
-            (m.model, f"{m.cosine:+.6f}", f"{m.weight:+.6f}", f"{m.contribution:+.6f}")
-            for m in table.members
-        ]
-        rows += [
-            ("intercept b", "", "", f"{table.intercept:+.6f}"),
-            ("sum", "", "", f"{table.total:+.6f}"),
-        ]
+        rows = table.rows()
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, text in enumerate(row):

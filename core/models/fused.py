@@ -207,6 +207,9 @@ class MemberRow:
         return self.weight * self.cosine
 
 
+TABLE_HEADERS = ("member model", "cosine cos_m", "weight w_m", "w_m·cos_m")
+
+
 @dataclass(frozen=True)
 class FusionTable:
     """The fused score written out: sum_m w_m cos_m + b, beside the score it must equal."""
@@ -222,6 +225,18 @@ class FusionTable:
     @property
     def difference(self) -> float:
         return abs(self.total - self.score)
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """The table as shown (TABLE_HEADERS): one row per member, then b and the sum."""
+        rows = [
+            (m.model, f"{m.cosine:+.6f}", f"{m.weight:+.6f}", f"{m.contribution:+.6f}")
+            for m in self.members
+        ]
+        rows += [
+            ("intercept b", "", "", f"{self.intercept:+.6f}"),
+            ("sum", "", "", f"{self.total:+.6f}"),
+        ]
+        return rows
 
 
 def fusion_table(parts, score: float) -> FusionTable | None:

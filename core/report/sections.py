@@ -28,7 +28,13 @@ from core.case.case_model import ROLE_TITLES, Case
 from core.case.rerun import TERM_TOLERANCE
 from core.case.search_origin import search_disclosure
 from core.models.face_model import ModelKind
-from core.models.fused import DEMO_NOTE, FUSED_GAUGE_SPAN, fusion_table, is_demo_fit
+from core.models.fused import (
+    DEMO_NOTE,
+    FUSED_GAUGE_SPAN,
+    TABLE_HEADERS,
+    fusion_table,
+    is_demo_fit,
+)
 from core.report import figures
 from core.report.styles import (
     NOTE_FILL,
@@ -431,15 +437,7 @@ def fused_members_section(ctx: ReportContext) -> list:
     table = fusion_table(stored["decomposition"].get("parts"), stored["score"]["cosine"])
     if table is None:
         return []
-    rows = [["member model", "cosine cos_m", "weight w_m", "w_m·cos_m"]]
-    rows += [
-        [m.model, _fmt(m.cosine, 6), _fmt(m.weight, 6), _fmt(m.contribution, 6)]
-        for m in table.members
-    ]
-    rows += [
-        ["intercept b", "", "", _fmt(table.intercept, 6)],
-        ["sum", "", "", _fmt(table.total, 6)],
-    ]
+    rows = [TABLE_HEADERS, *table.rows()]
     grid = Table(
         [
             [para(text, "cell_bold" if r == 0 else "cell") for text in row]
