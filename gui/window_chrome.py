@@ -175,7 +175,8 @@ class StatusWidgets:
             status_bar.addPermanentWidget(widget)
         # The permanent widgets keep their place, so a long message can be cut at the
         # window's edge (seen at 1280 px): hovering the bar shows it whole.
-        status_bar.messageChanged.connect(status_bar.setToolTip)
+        # (a plain function: PySide cannot take the C++ setter itself as a slot, and warns)
+        status_bar.messageChanged.connect(lambda message: status_bar.setToolTip(message))
 
     def show_busy(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
