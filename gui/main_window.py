@@ -343,10 +343,13 @@ class MainWindow(
         self.panes["k"].show_aligned(comparison.b.aligned)
         model = comparison.model
         sha = str(model.get("weights_sha256", ""))
-        self.model_label.setText(
-            f"model: {model['id']} sha256 {sha[:12]}{fusion_summary(comparison.decomposition)}"
+        # The label stays short (the status bar's messages need the room); a fused
+        # model's terms are in the member table and in the label's tooltip.
+        self.model_label.setText(f"model: {model['id']} sha256 {sha[:12]}")
+        fusion = fusion_summary(comparison.decomposition)
+        self.model_label.setToolTip(
+            chrome.provenance_text(model) + (f"<br>{fusion}" if fusion else "")
         )
-        self.model_label.setToolTip(chrome.provenance_text(model))
         timings = ", ".join(f"{k} {v:.0f} ms" for k, v in comparison.timings_ms.items())
         self.statusBar().showMessage(f"Compared ({timings or 'from cache'}).", 10000)
         self._refresh_overlays()

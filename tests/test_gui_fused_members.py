@@ -36,6 +36,10 @@ def test_the_member_table_sums_to_the_fused_score_and_each_member_has_its_own_gr
     assert values[4] == pytest.approx(score, abs=1e-5)  # the shown sum is the fused score
     assert f"fused score {score:+.6f}" in panel.sum_label.text()
     assert window.grid.image.image.shape == (69, 69)
+    # the status bar names the model briefly; the fused terms are in its tooltip
+    assert window.model_label.text().startswith("model: fused sha256 ")
+    assert len(window.model_label.text()) < 40
+    assert f"{float(table.item(0, 2).text()):+.2f}×" in window.model_label.toolTip()
 
     window.grid.member_box.setCurrentText("mobileface")  # its own 4x4 grid, unscaled
     own = engine.compare(*genuine_small, "mobileface").decomposition

@@ -289,4 +289,4 @@ def fusion_summary(decomposition: Decomposition) -> str:
     if table is None:
         return ""
     terms = [f"{m.weight:+.2f}×{m.cosine:+.3f} [{m.model}]" for m in table.members]
-    return " — fused = " + " ".join(terms) + f" {table.intercept:+.2f}"
+    return "fused = " + " ".join(terms) + f" {table.intercept:+.2f}"
