@@ -16,6 +16,7 @@ from core.detection.mtcnn import (
     LEVEL_MAKING_SHARE,
     MaxPool2dCeil,
     MTCNNDetector,
+    RowsPReLU,
     nms,
     pyramid_scales,
     share_levels,
@@ -30,6 +31,19 @@ def test_max_pool_equals_torch_ceil_mode_exactly(kernel, stride):
     reference, fast = nn.MaxPool2d(kernel, stride, ceil_mode=True), MaxPool2dCeil(kernel, stride)
     for h, w in itertools.product((3, 4, 5, 9, 22, 23), (3, 4, 7, 10, 21)):
         x = torch.randn(2, 5, h, w)
+        for layout in (torch.contiguous_format, torch.channels_last):
+            x = x.contiguous(memory_format=layout)
+            assert torch.equal(fast(x), reference(x)), (h, w, layout)
+
+
+def test_rows_prelu_equals_torch_prelu_exactly():
+    torch.manual_seed(0)
+    reference, fast = nn.PReLU(10), RowsPReLU(10)
+    with torch.no_grad():
+        reference.weight.copy_(torch.randn(10))  # slopes of both signs, as P-Net's
+        fast.weight.copy_(reference.weight)
+    for h, w in ((1, 1), (5, 7), (61, 44)):
+        x = torch.randn(2, 10, h, w)
         for layout in (torch.contiguous_format, torch.channels_last):
             x = x.contiguous(memory_format=layout)
             assert torch.equal(fast(x), reference(x)), (h, w, layout)
