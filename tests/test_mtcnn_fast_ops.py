@@ -14,6 +14,7 @@ from torch.nn import functional as F
 from core.detection.area_pyramid import area_shrink_edged, area_windows, with_zero_edge
 from core.detection.mtcnn import (
     LEVEL_MAKING_SHARE,
+    TORCH_POOL_BELOW,
     MaxPool2dCeil,
     MTCNNDetector,
     RowsPReLU,
@@ -29,7 +30,9 @@ from core.torch_lanes import lanes_for
 def test_max_pool_equals_torch_ceil_mode_exactly(kernel, stride):
     torch.manual_seed(0)
     reference, fast = nn.MaxPool2d(kernel, stride, ceil_mode=True), MaxPool2dCeil(kernel, stride)
-    for h, w in itertools.product((3, 4, 5, 9, 22, 23), (3, 4, 7, 10, 21)):
+    sizes = itertools.product((3, 4, 5, 9, 22, 23, 120, 121), (3, 4, 7, 10, 21, 96, 97))
+    assert 2 * 5 * 120 * 96 > TORCH_POOL_BELOW > 2 * 5 * 23 * 21  # both paths are tested
+    for h, w in sizes:
         x = torch.randn(2, 5, h, w)
         for layout in (torch.contiguous_format, torch.channels_last):
             x = x.contiguous(memory_format=layout)
