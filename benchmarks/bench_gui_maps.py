@@ -14,11 +14,12 @@ possibly provisional, map) and when the explainer's job has ended with the map c
 
 Per model, each map is clicked once on each K photo (--k, default obama_2 and
 obama_4 against obama_1), so that every click really computes: maps and X-Map
-occlusions are cached per pair. The first Grad-CAM after switching models also pays
-for autograd's first backward pass on that model. "new pair during X-Map" compares
-with --other on K, starts X-Map II, drops the first --k photo on K while it refines,
-and times the new comparison's `ready` signal and the end of the X-Map's job. Times
-are wall seconds on this machine; report the load average printed in the header.
+occlusions are cached per pair. The first click on each model comes right after the
+model switch, so it can meet that switch's background work. "new pair during X-Map"
+compares with --other on K, starts X-Map II, drops the first --k photo on K while it
+refines, and times the new comparison's `ready` signal and the end of the X-Map's
+job. Times are wall seconds on this machine; report the load average printed in the
+header.
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ def wait_until(app, predicate, timeout_s: float = 300.0) -> float:
 
 def compared(window, model: str, k: str) -> bool:
     """The window shows its comparison of the pair with K photo k by `model`."""
-    state, comparison = window.state, window.state.comparison
-    if window.loading or comparison is None or state.model_id != model:
+    comparison = window.state.comparison
+    if window.loading or comparison is None:
         return False
-    return comparison.model.id == model and state.prepared["k"].evidence.name == Path(k).name
+    k_name = window.state.prepared["k"].evidence.name
+    return comparison.model.id == model and k_name == Path(k).name
 
 
 def click_map(app, window, name: str) -> tuple[float, float]:
